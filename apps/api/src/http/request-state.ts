@@ -1,0 +1,20 @@
+import type { Logger, UserDocument } from '@vectort/shared';
+
+// Per-request state the middleware chain attaches to express's Request.
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request id, echoed in `X-Request-Id` and every error body. */
+      id: string;
+      /** A child logger carrying `request_id` (and `user_id` once authenticated). */
+      log: Logger;
+      /** The authenticated user, set by `requireAuth`. */
+      user?: UserDocument;
+      /** The matched route's template (`/api/projects/:id`), set by `recordRoute`. */
+      routeTemplate?: string;
+    }
+  }
+}
+
+export {};

@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import {
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  createMongo,
+  createRedis,
+  createS3,
+  ensureIndexes,
+  loadConfig,
+  loadDotenv,
+  logProcessWarnings,
+  waitForRedis,
+} from '@vectort/shared';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  loadDotenv();
+  const config = loadConfig();
+  const logger = createLogger({ service: 'api', level: config.logLevel });
+  logProcessWarnings(logger);
+  if (config.jwt.generated) logger.warn('jwt_secret_generated', { message: 'JWT_SECRET unset: tokens last only as long as this process' });
+
+  const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  await ensureIndexes(mongo.db);
+  const redis = createRedis({ redisUrl: config.redisUrl, role: 'request', connectionName: 'vectort-api' });
+  await waitForRedis(redis);
+  const s3 = createS3(config.s3);
+  const metrics = createMetricsRegistry('api');
+
+  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics });
+  const server: Server = app.listen(config.port, () => logger.info('api_listening', { port: config.port }));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('api_stopping', { signal });
+    // Stop accepting, let in-flight requests finish, then close the clients they used.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    await Promise.allSettled([mongo.client.close(), redis.quit()]);
+    s3.destroy();
+    logger.info('api_stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown(signal));
+}
+
+main().catch((err: unknown) => {
+  // One line naming the problem, as the contract asks for configuration errors.
+  const message = err instanceof ConfigError ? err.message : `api failed to start: ${err instanceof Error ? err.message : String(err)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

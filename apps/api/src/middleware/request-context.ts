@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from '@vectort/shared';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives each request an id (the client's `X-Request-Id` when it is sane, else a new UUID),
+ * echoes it, attaches a child logger, and writes one access line when the response ends.
+ */
+export function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    req.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.log = logger.child({ request_id: req.id });
+    res.setHeader('X-Request-Id', req.id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      req.log.info('request', {
+        method: req.method,
+        route: req.routeTemplate ?? 'unmatched',
+        status: res.statusCode,
+        duration_ms: Math.round(durationMs * 100) / 100,
+        user_id: req.user?._id.toHexString(),
+      });
+    });
+    next();
+  };
+}
+
+/**
+ * The first handler of every route: records the route's template (`/api/projects/:id`) while
+ * express still knows it, so logs and metrics label by template, never by raw path.
+ */
+export const recordRoute: RequestHandler = (req, _res, next) => {
+  req.routeTemplate = `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : ''}`;
+  next();
+};

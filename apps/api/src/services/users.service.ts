@@ -1,0 +1,79 @@
+import { hash, verify } from '@node-rs/argon2';
+import { MongoServerError, ObjectId, type Db } from 'mongodb';
+import {
+  Collections,
+  ConflictError,
+  NotFoundError,
+  PLAN_STARTING_CREDITS,
+  UnauthorizedError,
+  type Plan,
+  type UserDocument,
+} from '@vectort/shared';
+
+// argon2id (the library's default algorithm) at OWASP's minimum: 19 MiB, 2 passes.
+const HASH_OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  full_name?: string | null;
+}
+
+export interface UsersService {
+  register(input: RegisterInput): Promise<UserDocument>;
+  login(email: string, password: string): Promise<UserDocument>;
+  findById(id: string | ObjectId): Promise<UserDocument | null>;
+  adminUpdate(id: ObjectId, changes: { plan?: Plan; credits?: number }): Promise<UserDocument>;
+}
+
+export function createUsersService(db: Db): UsersService {
+  const users = db.collection<UserDocument>(Collections.users);
+  // Verifying against a real hash when the email is unknown keeps login time from telling which emails exist.
+  const dummyHash = hash('not-a-real-password', HASH_OPTIONS);
+
+  return {
+    async register(input) {
+      const now = new Date();
+      const doc: UserDocument = {
+        _id: new ObjectId(),
+        email: input.email,
+        email_lower: input.email.toLowerCase(),
+        password_hash: await hash(input.password, HASH_OPTIONS),
+        full_name: input.full_name ?? null,
+        plan: 'free',
+        credits: PLAN_STARTING_CREDITS.free,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await users.insertOne(doc);
+      } catch (err) {
+        if (err instanceof MongoServerError && err.code === 11000) throw new ConflictError('Email already registered');
+        throw err;
+      }
+      return doc;
+    },
+
+    async login(email, password) {
+      const user = await users.findOne({ email_lower: email.toLowerCase() });
+      const ok = await verify(user?.password_hash ?? (await dummyHash), password);
+      if (!user || !ok) throw new UnauthorizedError('Wrong email or password');
+      return user;
+    },
+
+    async findById(id) {
+      if (typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id)) return null;
+      return users.findOne({ _id: typeof id === 'string' ? new ObjectId(id) : id });
+    },
+
+    async adminUpdate(id, changes) {
+      const updated = await users.findOneAndUpdate(
+        { _id: id },
+        { $set: { ...changes, updated_at: new Date() } },
+        { returnDocument: 'after' },
+      );
+      if (!updated) throw new NotFoundError('User');
+      return updated;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import {
+  ConfigError,
+  createLogger,
+  createMetricsRegistry,
+  createMongo,
+  createRedis,
+  ensureIndexes,
+  loadConfig,
+  loadDotenv,
+  logProcessWarnings,
+  waitForRedis,
+} from '@vectort/shared';
+import { startMetricsServer } from './http/metrics-server';
+
+async function main(): Promise<void> {
+  loadDotenv();
+  const config = loadConfig();
+  const logger = createLogger({ service: 'worker', level: config.logLevel });
+  logProcessWarnings(logger);
+
+  const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  await ensureIndexes(mongo.db);
+  const redis = createRedis({ redisUrl: config.redisUrl, role: 'worker', connectionName: 'vectort-worker' });
+  await waitForRedis(redis);
+  const metrics = createMetricsRegistry('worker');
+  const metricsServer = await startMetricsServer(metrics, config.workerMetricsPort);
+  logger.info('worker_started', {
+    metrics_port: config.workerMetricsPort,
+    concurrency: config.workerConcurrency,
+    llm_provider: config.llm.provider,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('worker_stopping', { signal });
+    await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    await Promise.allSettled([mongo.client.close(), redis.quit()]);
+    logger.info('worker_stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown(signal));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : `worker failed to start: ${err instanceof Error ? err.message : String(err)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

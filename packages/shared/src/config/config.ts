@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { PLANS, type Plan } from '../domain/plan';
+
+/** Raised when the environment holds a missing or malformed value; its message is one line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const port = int(1, 65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+/** `free=10,starter=30,pro=100`; a plan left out keeps its default, enterprise is unlimited unless named. */
+const planLimits = z.string().transform((raw, ctx) => {
+  const limits: Record<Plan, number | null> = { free: 10, starter: 30, pro: 100, enterprise: null };
+  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [plan, value] = part.split('=').map((p) => p.trim());
+    const n = Number(value);
+    if (!PLANS.includes(plan as Plan) || !Number.isInteger(n) || n < 1) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not plan=positive-integer` });
+      return z.NEVER;
+    }
+    limits[plan as Plan] = n;
+  }
+  return limits;
+});
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port.default(8001),
+  TRUST_PROXY: z.string().trim().default('false'),
+  MONGO_URL: z.url({ protocol: /^mongodb(\+srv)?$/ }).default('mongodb://127.0.0.1:27017/vectort'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 letters, digits, _ or -')
+    .default('vectort'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().min(3).default('vectort'),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  EXPORT_URL_TTL_SECONDS: int(60, 604800).default(86400),
+  LLM_PROVIDER: z.enum(['openai', 'offline']).optional(),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-5-mini'),
+  LLM_TIMEOUT_SECONDS: int(1, 3600).default(120),
+  RATE_LIMIT_REGISTER_PER_HOUR: int(1, 1_000_000).default(5),
+  RATE_LIMIT_LOGIN_PER_MINUTE: int(1, 1_000_000).default(10),
+  RATE_LIMIT_GENERATE_PER_MINUTE: planLimits.default({ free: 10, starter: 30, pro: 100, enterprise: null }),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400),
+  ADMIN_EMAILS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)),
+  ADMIN_USER: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  SENTRY_DSN: z.url().optional().or(z.literal('').transform(() => undefined)),
+  SENTRY_ENVIRONMENT: optionalString,
+  SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.1),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  METRICS_TOKEN: optionalString,
+  WORKER_METRICS_PORT: port.default(9464),
+  WORKER_CONCURRENCY: int(1, 1000).default(10),
+  GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
+  CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+});
+
+type Env = z.infer<typeof schema>;
+
+/** The typed configuration, parsed once at start and passed down. */
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  /** HTTP port of the API. @defaultValue 8001 */
+  port: number;
+  /** Express `trust proxy` setting: `false`, `true`, a hop count or a list of subnets. @defaultValue false */
+  trustProxy: boolean | number | string;
+  mongoUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key and queue, so several deployments (or test files) can share one Redis. @defaultValue "vectort" */
+  redisKeyPrefix: string;
+  s3: {
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    forcePathStyle: boolean;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+  };
+  /** Lifetime of presigned download URLs. @defaultValue 86400 */
+  exportUrlTtlSeconds: number;
+  llm: {
+    /** @defaultValue "openai" when OPENAI_API_KEY is set, else "offline" */
+    provider: 'openai' | 'offline';
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    timeoutSeconds: number;
+  };
+  rateLimits: {
+    registerPerHour: number;
+    loginPerMinute: number;
+    /** Generate misses per minute by plan; `null` is unlimited. */
+    generatePerMinute: Record<Plan, number | null>;
+  };
+  jwt: { secret: string; ttlSeconds: number; generated: boolean };
+  /** Lower-cased emails of admins. */
+  adminEmails: string[];
+  adminUser?: string;
+  adminPassword?: string;
+  sentry: { dsn?: string; environment: string; tracesSampleRate: number };
+  logLevel: Env['LOG_LEVEL'];
+  metricsToken?: string;
+  workerMetricsPort: number;
+  workerConcurrency: number;
+  generationCostCredits: number;
+  cacheTtlSeconds: number;
+  webhookAllowPrivateNetworks: boolean;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? 'configuration');
+  const raw = env[name];
+  if (raw === undefined) return `${name} is required: ${issue.message}`;
+  return `${name} is malformed: ${issue.message}`;
+}
+
+function parseTrustProxy(raw: string): boolean | number | string {
+  if (raw === 'true') return true;
+  if (raw === 'false' || raw === '') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
+}
+
+/**
+ * Parses the environment once. Throws a {@link ConfigError} whose message is one line naming
+ * the first missing or malformed variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty value means "unset", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${describeIssue(parsed.error.issues[0]!, cleaned)}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+  }
+  if (e.LLM_PROVIDER === 'openai' && !e.OPENAI_API_KEY) {
+    throw new ConfigError('Invalid configuration: OPENAI_API_KEY is required when LLM_PROVIDER=openai');
+  }
+  if (Boolean(e.ADMIN_USER) !== Boolean(e.ADMIN_PASSWORD)) {
+    throw new ConfigError('Invalid configuration: ADMIN_USER and ADMIN_PASSWORD must be set together');
+  }
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    mongoUrl: e.MONGO_URL,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      accessKeyId: e.AWS_ACCESS_KEY_ID,
+      secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+    },
+    exportUrlTtlSeconds: e.EXPORT_URL_TTL_SECONDS,
+    llm: {
+      provider: e.LLM_PROVIDER ?? (e.OPENAI_API_KEY ? 'openai' : 'offline'),
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.LLM_MODEL,
+      timeoutSeconds: e.LLM_TIMEOUT_SECONDS,
+    },
+    rateLimits: {
+      registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
+      loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
+      generatePerMinute: e.RATE_LIMIT_GENERATE_PER_MINUTE,
+    },
+    // Outside production a missing secret gets a random one: tokens then last only as long as the process.
+    jwt: {
+      secret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      ttlSeconds: e.JWT_TTL_SECONDS,
+      generated: !e.JWT_SECRET,
+    },
+    adminEmails: e.ADMIN_EMAILS,
+    adminUser: e.ADMIN_USER,
+    adminPassword: e.ADMIN_PASSWORD,
+    sentry: {
+      dsn: e.SENTRY_DSN,
+      environment: e.SENTRY_ENVIRONMENT ?? e.NODE_ENV,
+      tracesSampleRate: e.SENTRY_TRACES_SAMPLE_RATE,
+    },
+    logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    generationCostCredits: e.GENERATION_COST_CREDITS,
+    cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+  };
+}

@@ -1,0 +1,9 @@
+/** MongoDB collection names, in one place so API and worker agree. */
+export const Collections = {
+  users: 'users',
+  projects: 'projects',
+  generations: 'generations',
+  exports: 'exports',
+  creditLedger: 'credit_ledger',
+  webhookDeliveries: 'webhook_deliveries',
+} as const;
