@@ -12,11 +12,10 @@ export interface LoggerOptions {
 }
 
 // winston's info object carries its own symbols (level, message); keep them, redact the rest.
+const KEPT = new Set(['level', 'timestamp', 'service']);
 const redactFormat = winston.format((info) => {
-  for (const key of Object.keys(info)) {
-    if (key === 'level' || key === 'timestamp' || key === 'service') continue;
-    info[key] = redact(info[key]);
-  }
+  const fields = Object.fromEntries(Object.entries(info).filter(([key]) => !KEPT.has(key)));
+  Object.assign(info, redact(fields));
   return info;
 });
 

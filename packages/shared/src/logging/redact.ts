@@ -1,7 +1,7 @@
 const SECRET_KEY = /(authorization|password|passwd|secret|token|api[-_]?key|cookie|credential|signature)/i;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 // Credentials inside connection strings: scheme://user:password@host
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi;
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*):([^/\s@]+)@/gi;
 
 export const REDACTED = '[REDACTED]';
 
