@@ -7,6 +7,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createMongo,
+  createQueues,
   createRedis,
   createS3,
   ensureIndexes,
@@ -16,6 +17,7 @@ import {
   type Mongo,
 } from '@vectort/shared';
 import { createApp } from '../../apps/api/src/app';
+import { createJobWatcher } from '../../apps/api/src/services/job-watcher';
 import { mongoUrlWithDb, serviceEnv, uniqueName } from './services';
 import { LogCapture } from './log-capture';
 
@@ -52,7 +54,10 @@ export async function startTestApp(label: string, env: Record<string, string> = 
   const redis = createRedis({ redisUrl: config.redisUrl, role: 'request' });
   await waitForRedis(redis);
   const s3 = createS3(config.s3);
-  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics: createMetricsRegistry('api') });
+  const subscriber = createRedis({ redisUrl: config.redisUrl, role: 'worker' });
+  const watcher = createJobWatcher(subscriber, config.redisKeyPrefix, logger);
+  const queues = createQueues(redis, config.redisKeyPrefix);
+  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics: createMetricsRegistry('api'), queues, watcher });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -69,7 +74,13 @@ export async function startTestApp(label: string, env: Record<string, string> = 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await mongo.db.dropDatabase().catch(() => undefined);
-      const keys = await redis.keys(`${name}:*`).catch(() => [] as string[]);
+      await watcher.close();
+      await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+      subscriber.disconnect();
+      const keys = [
+        ...(await redis.keys(`${name}:*`).catch(() => [] as string[])),
+        ...(await redis.keys(`{${name}}:*`).catch(() => [] as string[])),
+      ];
       if (keys.length) await redis.del(...keys).catch(() => undefined);
       redis.disconnect();
       s3.destroy();

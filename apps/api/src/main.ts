@@ -4,6 +4,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createMongo,
+  createQueues,
   createRedis,
   createS3,
   ensureIndexes,
@@ -13,6 +14,7 @@ import {
   waitForRedis,
 } from '@vectort/shared';
 import { createApp } from './app';
+import { createJobWatcher } from './services/job-watcher';
 
 async function main(): Promise<void> {
   loadDotenv();
@@ -28,7 +30,11 @@ async function main(): Promise<void> {
   const s3 = createS3(config.s3);
   const metrics = createMetricsRegistry('api');
 
-  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics });
+  const subscriber = createRedis({ redisUrl: config.redisUrl, role: 'worker', connectionName: 'vectort-api-events' });
+  const watcher = createJobWatcher(subscriber, config.redisKeyPrefix, logger);
+  const queues = createQueues(redis, config.redisKeyPrefix);
+
+  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics, queues, watcher });
   const server: Server = app.listen(config.port, () => logger.info('api_listening', { port: config.port }));
 
   let stopping = false;
@@ -40,7 +46,9 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-    await Promise.allSettled([mongo.client.close(), redis.quit()]);
+    await watcher.close();
+    await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+    await Promise.allSettled([mongo.client.close(), redis.quit(), subscriber.quit()]);
     s3.destroy();
     logger.info('api_stopped');
     process.exit(0);

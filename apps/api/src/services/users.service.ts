@@ -6,9 +6,12 @@ import {
   NotFoundError,
   PLAN_STARTING_CREDITS,
   UnauthorizedError,
+  type LedgerEntryDocument,
   type Plan,
   type UserDocument,
 } from '@vectort/shared';
+
+const signupKey = (userId: ObjectId) => `signup:${userId.toHexString()}`;
 
 // argon2id (the library's default algorithm) at OWASP's minimum: 19 MiB, 2 passes.
 const HASH_OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -28,14 +31,16 @@ export interface UsersService {
 
 export function createUsersService(db: Db): UsersService {
   const users = db.collection<UserDocument>(Collections.users);
+  const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
   // Verifying against a real hash when the email is unknown keeps login time from telling which emails exist.
   const dummyHash = hash('not-a-real-password', HASH_OPTIONS);
 
   return {
     async register(input) {
       const now = new Date();
+      const id = new ObjectId();
       const doc: UserDocument = {
-        _id: new ObjectId(),
+        _id: id,
         email: input.email,
         email_lower: input.email.toLowerCase(),
         password_hash: await hash(input.password, HASH_OPTIONS),
@@ -44,6 +49,7 @@ export function createUsersService(db: Db): UsersService {
         credits: PLAN_STARTING_CREDITS.free,
         created_at: now,
         updated_at: now,
+        applied_ops: [signupKey(id)],
       };
       try {
         await users.insertOne(doc);
@@ -51,6 +57,14 @@ export function createUsersService(db: Db): UsersService {
         if (err instanceof MongoServerError && err.code === 11000) throw new ConflictError('Email already registered');
         throw err;
       }
+      await ledger.insertOne({
+        _id: signupKey(id),
+        user_id: id,
+        delta: doc.credits,
+        reason: 'signup',
+        job_id: null,
+        created_at: now,
+      });
       return doc;
     },
 
@@ -63,17 +77,28 @@ export function createUsersService(db: Db): UsersService {
 
     async findById(id) {
       if (typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id)) return null;
-      return users.findOne({ _id: typeof id === 'string' ? new ObjectId(id) : id });
+      return users.findOne({ _id: typeof id === 'string' ? new ObjectId(id) : id }, { projection: { applied_ops: 0 } });
     },
 
     async adminUpdate(id, changes) {
-      const updated = await users.findOneAndUpdate(
+      const before = await users.findOneAndUpdate(
         { _id: id },
         { $set: { ...changes, updated_at: new Date() } },
-        { returnDocument: 'after' },
+        { returnDocument: 'before' },
       );
-      if (!updated) throw new NotFoundError('User');
-      return updated;
+      if (!before) throw new NotFoundError('User');
+      // An absolute balance set by an admin still shows in the ledger as the difference it made.
+      if (changes.credits !== undefined && changes.credits !== before.credits) {
+        await ledger.insertOne({
+          _id: `admin:${new ObjectId().toHexString()}`,
+          user_id: id,
+          delta: changes.credits - before.credits,
+          reason: 'admin_adjustment',
+          job_id: null,
+          created_at: new Date(),
+        });
+      }
+      return { ...before, ...changes };
     },
   };
 }

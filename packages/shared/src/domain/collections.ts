@@ -3,6 +3,7 @@ export const Collections = {
   users: 'users',
   projects: 'projects',
   generations: 'generations',
+  jobs: 'jobs',
   exports: 'exports',
   creditLedger: 'credit_ledger',
   webhookDeliveries: 'webhook_deliveries',

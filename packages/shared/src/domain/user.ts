@@ -13,6 +13,12 @@ export interface UserDocument {
   credits: number;
   created_at: Date;
   updated_at: Date;
+  /**
+   * Keys of the last credit operations applied to `credits`. The balance update and this marker
+   * change in one single-document update, which is what makes a retried refund a no-op without
+   * transactions (see credits-ledger.ts). Never sent to clients.
+   */
+  applied_ops?: string[];
 }
 
 /** The `user` object of API.md. */

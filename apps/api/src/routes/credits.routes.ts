@@ -1,0 +1,51 @@
+import { Router, type RequestHandler } from 'express';
+import type { Db } from 'mongodb';
+import { z } from 'zod';
+import { Collections, toLedgerEntryView, type LedgerEntryDocument } from '@vectort/shared';
+import { parseInput } from '../http/validate';
+import { recordRoute } from '../middleware/request-context';
+
+// Ledger ids are operation keys, not ObjectIds: page on (created_at, _id).
+const ledgerQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .transform((c, ctx) => {
+      if (c === undefined) return undefined;
+      try {
+        const [at, id] = JSON.parse(Buffer.from(c, 'base64url').toString()) as [number, string];
+        if (typeof at !== 'number' || typeof id !== 'string') throw new Error('shape');
+        return { at: new Date(at), id };
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'malformed cursor' });
+        return z.NEVER;
+      }
+    }),
+});
+
+/** `GET /api/credits`: the balance and the ledger, newest first. */
+export function creditsRoutes(deps: { db: Db; auth: RequestHandler }): Router {
+  const router = Router();
+  const ledger = deps.db.collection<LedgerEntryDocument>(Collections.creditLedger);
+
+  router.get('/', recordRoute, deps.auth, async (req, res) => {
+    const { limit, cursor } = parseInput(ledgerQuery, req.query, 'query');
+    const user = req.user!;
+    const filter = cursor
+      ? {
+          user_id: user._id,
+          $or: [{ created_at: { $lt: cursor.at } }, { created_at: cursor.at, _id: { $lt: cursor.id } }],
+        }
+      : { user_id: user._id };
+    const rows = await ledger.find(filter).sort({ created_at: -1, _id: -1 }).limit(limit + 1).toArray();
+    const kept = rows.slice(0, limit);
+    const last = kept[kept.length - 1];
+    const nextCursor =
+      rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at.getTime(), last._id])).toString('base64url') : null;
+    res.json({ balance: user.credits, ledger: kept.map(toLedgerEntryView), next_cursor: nextCursor });
+  });
+
+  return router;
+}

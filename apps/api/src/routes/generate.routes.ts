@@ -1,0 +1,96 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { FRAMEWORKS, PROJECT_TYPES, toGenerationView } from '@vectort/shared';
+import { parseObjectId } from '../http/object-id';
+import { paginationQuery } from '../http/pagination';
+import { runMiddleware } from '../http/run-middleware';
+import { parseInput } from '../http/validate';
+import { recordRoute } from '../middleware/request-context';
+import type { GenerationsService } from '../services/generations.service';
+import { fingerprintOf, type IdempotencyService, type StoredResponse } from '../services/idempotency.service';
+import type { ProjectsService } from '../services/projects.service';
+
+export interface GenerateRoutesDeps {
+  auth: RequestHandler;
+  projects: ProjectsService;
+  generations: GenerationsService;
+  idempotency: IdempotencyService;
+  /** Runs on misses only: cache hits never count against the plan's limit. */
+  generateLimiter: RequestHandler;
+  allowPrivateWebhooks: boolean;
+}
+
+function generateBody(allowPrivateWebhooks: boolean) {
+  return z.strictObject({
+    description: z.string().trim().min(1).max(8000),
+    framework: z.enum(FRAMEWORKS).default('react'),
+    type: z.enum(PROJECT_TYPES).default('web_app'),
+    force_regenerate: z.boolean().default(false),
+    webhook_url: z
+      .url({ protocol: allowPrivateWebhooks ? /^https?$/ : /^https$/ })
+      .max(2048)
+      .optional(),
+  });
+}
+
+const idempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
+
+/** Submit a generation (cache hit → 200, miss → 202 job), and read generations. */
+export function generateRoutes(deps: GenerateRoutesDeps): Router {
+  const router = Router();
+  const body = generateBody(deps.allowPrivateWebhooks);
+
+  router.post('/projects/:id/generate', recordRoute, deps.auth, async (req, res) => {
+    const user = req.user!;
+    const project = await deps.projects.get(user._id, parseObjectId(req.params.id as string, 'Project'));
+    const input = parseInput(body, req.body, 'body');
+    const rawKey = req.get('idempotency-key');
+    const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey, 'header');
+
+    const claim = key
+      ? await deps.idempotency.claim(user._id.toHexString(), key, fingerprintOf([project._id.toHexString(), input]))
+      : undefined;
+    if (claim?.replay) {
+      res.status(claim.replay.status).set(claim.replay.headers).json(claim.replay.body);
+      return;
+    }
+
+    let response: StoredResponse;
+    try {
+      const hit = await deps.generations.tryCache(user, project, input);
+      if (hit) {
+        req.log.info('generation_cache_hit', { project_id: project._id.toHexString(), generation_id: hit.id });
+        response = { status: 200, headers: { 'X-Cache': 'HIT' }, body: { status: 'completed', cached: true, generation: hit } };
+      } else {
+        await runMiddleware(deps.generateLimiter, req, res);
+        const jobId = await deps.generations.enqueue(user, project, input, req.id);
+        req.log.info('generation_queued', { project_id: project._id.toHexString(), job_id: jobId, force: input.force_regenerate });
+        const statusUrl = `/api/jobs/${jobId}`;
+        response = {
+          status: 202,
+          headers: { 'X-Cache': 'MISS', Location: statusUrl },
+          body: { status: 'queued', cached: false, job_id: jobId, status_url: statusUrl },
+        };
+      }
+    } catch (err) {
+      await claim?.release().catch(() => undefined);
+      throw err;
+    }
+    await claim?.complete(response);
+    res.status(response.status).set(response.headers).json(response.body);
+  });
+
+  router.get('/projects/:id/generations', recordRoute, deps.auth, async (req, res) => {
+    const project = await deps.projects.get(req.user!._id, parseObjectId(req.params.id as string, 'Project'));
+    const query = parseInput(paginationQuery, req.query, 'query');
+    const { rows, nextCursor } = await deps.generations.list(req.user!._id, project._id, query);
+    res.json({ items: rows.map((g) => toGenerationView(g, { withFiles: false })), next_cursor: nextCursor });
+  });
+
+  router.get('/generations/:id', recordRoute, deps.auth, async (req, res) => {
+    const generation = await deps.generations.get(req.user!._id, parseObjectId(req.params.id as string, 'Generation'));
+    res.json(toGenerationView(generation, { withFiles: true }));
+  });
+
+  return router;
+}

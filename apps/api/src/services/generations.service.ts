@@ -1,0 +1,133 @@
+import { ObjectId, type Db } from 'mongodb';
+import {
+  Collections,
+  InsufficientCreditsError,
+  NotFoundError,
+  cacheKey,
+  toGenerationView,
+  type CreditsLedger,
+  type Framework,
+  type GenerationDocument,
+  type GenerationStore,
+  type GenerationView,
+  type ProjectDocument,
+  type ProjectType,
+  type UserDocument,
+} from '@vectort/shared';
+import { page } from '../http/pagination';
+import type { JobsService } from './jobs.service';
+
+export interface GenerateRequest {
+  description: string;
+  framework: Framework;
+  type: ProjectType;
+  force_regenerate: boolean;
+  webhook_url?: string;
+}
+
+export type GenerateOutcome =
+  | { kind: 'hit'; generation: GenerationView }
+  | { kind: 'queued'; jobId: string };
+
+export interface GenerationsService {
+  /** Answers from the cache when it can (free); else `null`, and the caller decides to enqueue. */
+  tryCache(user: UserDocument, project: ProjectDocument, req: GenerateRequest): Promise<GenerationView | null>;
+  /** Reserves the credits (402 when short) and enqueues a generate job. */
+  enqueue(user: UserDocument, project: ProjectDocument, req: GenerateRequest, requestId: string): Promise<string>;
+  list(userId: ObjectId, projectId: ObjectId, options: { limit: number; cursor?: ObjectId }): Promise<{ rows: GenerationDocument[]; nextCursor: string | null }>;
+  get(userId: ObjectId, id: ObjectId): Promise<GenerationDocument>;
+}
+
+export interface GenerationsServiceDeps {
+  db: Db;
+  store: GenerationStore;
+  ledger: CreditsLedger;
+  jobs: JobsService;
+  costCredits: number;
+}
+
+export function createGenerationsService(deps: GenerationsServiceDeps): GenerationsService {
+  const generations = deps.db.collection<GenerationDocument>(Collections.generations);
+
+  return {
+    async tryCache(user, project, req) {
+      if (req.force_regenerate) return null;
+      const key = cacheKey(req);
+      const output = await deps.store.lookup(key);
+      if (!output) return null;
+      // The cache is shared, a generation is not: reuse this project's own copy, or make one.
+      const own =
+        (await deps.store.findProjectCopy(project._id, output, key)) ??
+        (await deps.store.save({
+          id: new ObjectId(),
+          userId: user._id,
+          projectId: project._id,
+          jobId: null,
+          description: req.description,
+          cacheKey: key,
+          output,
+          cached: true,
+          costUsd: 0,
+          durationSeconds: 0,
+        }));
+      return toGenerationView(own, { withFiles: true });
+    },
+
+    async enqueue(user, project, req, requestId) {
+      const jobId = new ObjectId();
+      const cost = deps.costCredits;
+      if (cost > 0) {
+        const reserved = await deps.ledger.apply({
+          userId: user._id,
+          key: `job:${jobId.toHexString()}:generation`,
+          delta: -cost,
+          reason: 'generation',
+          jobId,
+        });
+        if (reserved === 'insufficient') throw new InsufficientCreditsError(`A generation costs ${cost} credit(s)`);
+      }
+      try {
+        await deps.jobs.enqueue(
+          'generate',
+          { _id: jobId, kind: 'generate', user_id: user._id, project_id: project._id, webhook_url: req.webhook_url ?? null },
+          {
+            job_id: jobId.toHexString(),
+            user_id: user._id.toHexString(),
+            project_id: project._id.toHexString(),
+            description: req.description,
+            framework: req.framework,
+            type: req.type,
+            cache_key: cacheKey(req),
+            force_regenerate: req.force_regenerate,
+            reserved_credits: cost,
+            request_id: requestId,
+          },
+        );
+      } catch (err) {
+        if (cost > 0) {
+          await deps.ledger.apply({
+            userId: user._id,
+            key: `job:${jobId.toHexString()}:generation_refund`,
+            delta: cost,
+            reason: 'generation_refund',
+            jobId,
+          });
+        }
+        throw err;
+      }
+      return jobId.toHexString();
+    },
+
+    async list(userId, projectId, { limit, cursor }) {
+      const filter = { project_id: projectId, user_id: userId, ...(cursor ? { _id: { $lt: cursor } } : {}) };
+      const rows = await generations.find(filter, { projection: { files: 0 } }).sort({ _id: -1 }).limit(limit + 1).toArray();
+      return page(rows, limit);
+    },
+
+    async get(userId, id) {
+      const generation = await generations.findOne({ _id: id, user_id: userId });
+      if (!generation) throw new NotFoundError('Generation');
+      return generation;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Queue } from 'bullmq';
+import { ObjectId, type Db } from 'mongodb';
+import {
+  Collections,
+  DEFAULT_JOB_OPTIONS,
+  NotFoundError,
+  UnavailableError,
+  type JobDocument,
+  type QueueName,
+  type QueuePayloads,
+} from '@vectort/shared';
+
+export interface JobsService {
+  /**
+   * Records the job in MongoDB (the durable record clients poll), then enqueues it under the
+   * same id. If the enqueue fails the record is removed and 503 is thrown; the caller undoes
+   * its own side effects (the credit reservation).
+   */
+  enqueue<Q extends QueueName>(
+    queue: Q,
+    doc: Omit<JobDocument, 'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'>,
+    payload: QueuePayloads[Q],
+  ): Promise<JobDocument>;
+  /** The user's own job, or 404. */
+  get(userId: ObjectId, id: ObjectId): Promise<JobDocument>;
+}
+
+export function createJobsService(db: Db, queues: Record<QueueName, Queue>): JobsService {
+  const jobs = db.collection<JobDocument>(Collections.jobs);
+
+  return {
+    async enqueue(queue, base, payload) {
+      const now = new Date();
+      const doc: JobDocument = {
+        ...base,
+        status: 'queued',
+        progress: 0,
+        result: null,
+        error: null,
+        payload: payload as unknown as Record<string, unknown>,
+        created_at: now,
+        updated_at: now,
+        finished_at: null,
+      };
+      await jobs.insertOne(doc);
+      try {
+        await queues[queue].add(queue, payload, { ...DEFAULT_JOB_OPTIONS[queue], jobId: doc._id.toHexString() });
+      } catch {
+        await jobs.deleteOne({ _id: doc._id }).catch(() => undefined);
+        throw new UnavailableError('The job queue is unavailable');
+      }
+      return doc;
+    },
+
+    async get(userId, id) {
+      const job = await jobs.findOne({ _id: id, user_id: userId }, { projection: { payload: 0 } });
+      if (!job) throw new NotFoundError('Job');
+      return job;
+    },
+  };
+}

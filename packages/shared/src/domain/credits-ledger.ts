@@ -1,0 +1,73 @@
+import type { Db, ObjectId } from 'mongodb';
+import { Collections } from './collections';
+import type { LedgerEntryDocument, LedgerReason } from './credits';
+import type { UserDocument } from './user';
+
+/** How many applied operation keys a user document remembers (MongoDB trims; FerretDB v1 keeps all). */
+const APPLIED_OPS_KEPT = 500;
+
+export type ApplyResult = 'applied' | 'already_applied' | 'insufficient';
+
+export interface CreditOperation {
+  userId: ObjectId;
+  /** Unique per operation: `job:<id>:generation`, `job:<id>:generation_refund`, `purchase:<id>`. */
+  key: string;
+  delta: number;
+  reason: LedgerReason;
+  jobId?: ObjectId | null;
+}
+
+export interface CreditsLedger {
+  /**
+   * Applies `op` at most once. A debit only applies while the balance covers it. The balance
+   * and the operation's marker change in one single-document update (atomic on MongoDB), then
+   * the ledger entry is upserted under the same key, so a crash between the two is healed by
+   * running the operation again.
+   */
+  apply(op: CreditOperation): Promise<ApplyResult>;
+}
+
+export function createCreditsLedger(db: Db): CreditsLedger {
+  const users = db.collection<UserDocument>(Collections.users);
+  const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
+
+  const record = (op: CreditOperation) =>
+    ledger.updateOne(
+      { _id: op.key },
+      {
+        $setOnInsert: {
+          user_id: op.userId,
+          delta: op.delta,
+          reason: op.reason,
+          job_id: op.jobId ?? null,
+          created_at: new Date(),
+        },
+      },
+      { upsert: true },
+    );
+
+  return {
+    async apply(op) {
+      const filter = {
+        _id: op.userId,
+        applied_ops: { $ne: op.key },
+        ...(op.delta < 0 ? { credits: { $gte: -op.delta } } : {}),
+      };
+      const { modifiedCount } = await users.updateOne(filter, {
+        $inc: { credits: op.delta },
+        $push: { applied_ops: { $each: [op.key], $slice: -APPLIED_OPS_KEPT } },
+        $set: { updated_at: new Date() },
+      });
+      if (modifiedCount === 1) {
+        await record(op);
+        return 'applied';
+      }
+      const already = await users.countDocuments({ _id: op.userId, applied_ops: op.key }, { limit: 1 });
+      if (already) {
+        await record(op);
+        return 'already_applied';
+      }
+      return 'insufficient';
+    },
+  };
+}

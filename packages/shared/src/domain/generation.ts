@@ -1,0 +1,91 @@
+import type { ObjectId } from 'mongodb';
+
+export const FRAMEWORKS = ['react', 'vue', 'svelte', 'nextjs', 'express', 'fastapi', 'html'] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+
+export const PROJECT_TYPES = ['web_app', 'api', 'landing_page', 'fullstack'] as const;
+export type ProjectType = (typeof PROJECT_TYPES)[number];
+
+/**
+ * Version of the generator's prompt and output handling. It is part of the cache key, so a
+ * change to what the generator would write never serves entries written by the old one.
+ */
+export const PROMPT_VERSION = '2026-11-24.1';
+
+export interface GeneratedFile {
+  path: string;
+  content: string;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** What the cache holds for a key: the output, never who asked for it. */
+export interface CachedOutput {
+  files: GeneratedFile[];
+  entrypoint: string | null;
+  instructions: string | null;
+  model: string;
+  provider: string;
+  usage: Usage;
+  framework: Framework;
+  type: ProjectType;
+  /** The generation that first produced this output (the LLM call it cost). Internal only. */
+  source_generation_id: string;
+}
+
+/** A generation as stored in the `generations` collection. */
+export interface GenerationDocument extends CachedOutput {
+  /** For a generation a job wrote, the job's id: a retried job rewrites the same document. */
+  _id: ObjectId;
+  user_id: ObjectId;
+  project_id: ObjectId;
+  job_id: ObjectId | null;
+  cache_key: string;
+  description: string;
+  cached: boolean;
+  cost_usd: number;
+  duration_seconds: number;
+  created_at: Date;
+}
+
+/** The `generation` object of API.md. */
+export interface GenerationView {
+  id: string;
+  project_id: string;
+  description: string;
+  framework: Framework;
+  type: ProjectType;
+  cached: boolean;
+  files?: GeneratedFile[];
+  entrypoint: string | null;
+  instructions: string | null;
+  model: string;
+  provider: string;
+  usage: Usage;
+  cost_usd: number;
+  duration_seconds: number;
+  created_at: string;
+}
+
+export function toGenerationView(g: GenerationDocument, options: { withFiles: boolean }): GenerationView {
+  return {
+    id: g._id.toHexString(),
+    project_id: g.project_id.toHexString(),
+    description: g.description,
+    framework: g.framework,
+    type: g.type,
+    cached: g.cached,
+    ...(options.withFiles ? { files: g.files } : {}),
+    entrypoint: g.entrypoint,
+    instructions: g.instructions,
+    model: g.model,
+    provider: g.provider,
+    usage: g.usage,
+    cost_usd: g.cost_usd,
+    duration_seconds: g.duration_seconds,
+    created_at: g.created_at.toISOString(),
+  };
+}
