@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import type { Registry } from 'prom-client';
-import { createCreditsLedger, createGenerationStore, type Config, type Logger, type QueueName } from '@vectort/shared';
+import { createCreditsLedger, createGenerationStore, generatorVersion, type Config, type Logger, type QueueName } from '@vectort/shared';
 import './http/request-state';
 import { requireAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
@@ -55,9 +55,10 @@ export function createApp(deps: AppDeps): Express {
   const generations = createGenerationsService({
     db,
     store: createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds }),
-    ledger: createCreditsLedger(db),
+    ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
     jobs,
     costCredits: config.generationCostCredits,
+    generatorVersion: generatorVersion(config.llm),
   });
   const auth = requireAuth(tokens, users);
   const limiter = (name: string, windowMs: number, limit: number) =>

@@ -3,6 +3,7 @@ import {
   createLogger,
   createMetricsRegistry,
   createMongo,
+  createQueues,
   createRedis,
   ensureIndexes,
   loadConfig,
@@ -11,6 +12,8 @@ import {
   waitForRedis,
 } from '@vectort/shared';
 import { startMetricsServer } from './http/metrics-server';
+import { createLlmProvider } from './llm/create-llm-provider';
+import { createWorkers } from './worker-app';
 
 async function main(): Promise<void> {
   loadDotenv();
@@ -24,6 +27,8 @@ async function main(): Promise<void> {
   await waitForRedis(redis);
   const metrics = createMetricsRegistry('worker');
   const metricsServer = await startMetricsServer(metrics, config.workerMetricsPort);
+  const queues = createQueues(redis, config.redisKeyPrefix);
+  const workers = createWorkers({ config, logger, db: mongo.db, redis, queues, provider: createLlmProvider(config.llm) });
   logger.info('worker_started', {
     metrics_port: config.workerMetricsPort,
     concurrency: config.workerConcurrency,
@@ -35,6 +40,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('worker_stopping', { signal });
+    // Finish the jobs in hand; BullMQ hands over whatever is still running when this is killed.
+    await workers.close();
+    await Promise.allSettled(Object.values(queues).map((q) => q.close()));
     await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     await Promise.allSettled([mongo.client.close(), redis.quit()]);
     logger.info('worker_stopped');

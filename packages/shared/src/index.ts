@@ -22,3 +22,4 @@ export * from './queues/queue-contract';
 export * from './queues/job-events';
 export * from './domain/generation-store';
 export * from './queues/create-queues';
+export * from './domain/redis-mutex';

@@ -22,6 +22,7 @@ function isBackendUnavailable(err: unknown): boolean {
     name === 'MongoNetworkError' ||
     name === 'MongoNetworkTimeoutError' ||
     name === 'MaxRetriesPerRequestError' ||
+    name === 'MutexTimeoutError' ||
     /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|Command timed out/.test(err.message)
   );
 }

@@ -44,6 +44,8 @@ export interface GenerationsServiceDeps {
   ledger: CreditsLedger;
   jobs: JobsService;
   costCredits: number;
+  /** The generator's version (`generatorVersion(config.llm)`), part of every cache key. */
+  generatorVersion: string;
 }
 
 export function createGenerationsService(deps: GenerationsServiceDeps): GenerationsService {
@@ -52,7 +54,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
   return {
     async tryCache(user, project, req) {
       if (req.force_regenerate) return null;
-      const key = cacheKey(req);
+      const key = cacheKey(req, deps.generatorVersion);
       const output = await deps.store.lookup(key);
       if (!output) return null;
       // The cache is shared, a generation is not: reuse this project's own copy, or make one.
@@ -97,7 +99,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
             description: req.description,
             framework: req.framework,
             type: req.type,
-            cache_key: cacheKey(req),
+            cache_key: cacheKey(req, deps.generatorVersion),
             force_regenerate: req.force_regenerate,
             reserved_credits: cost,
             request_id: requestId,

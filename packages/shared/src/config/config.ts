@@ -77,6 +77,8 @@ const schema = z.object({
   METRICS_TOKEN: optionalString,
   WORKER_METRICS_PORT: port.default(9464),
   WORKER_CONCURRENCY: int(1, 1000).default(10),
+  WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
+  LLM_LEASE_TTL_MS: int(1000, 600_000).default(15_000),
   GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
   CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
@@ -129,6 +131,13 @@ export interface Config {
   metricsToken?: string;
   workerMetricsPort: number;
   workerConcurrency: number;
+  /**
+   * How long a worker's hold on a job lasts without renewal; a SIGKILLed worker's job is
+   * taken over by another after about this long. @defaultValue 30000
+   */
+  workerLockDurationMs: number;
+  /** Lifetime of the single-flight lease on an LLM call, renewed while the call runs. @defaultValue 15000 */
+  llmLeaseTtlMs: number;
   generationCostCredits: number;
   cacheTtlSeconds: number;
   webhookAllowPrivateNetworks: boolean;
@@ -215,6 +224,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.METRICS_TOKEN,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
+    llmLeaseTtlMs: e.LLM_LEASE_TTL_MS,
     generationCostCredits: e.GENERATION_COST_CREDITS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,

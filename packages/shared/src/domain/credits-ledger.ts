@@ -1,6 +1,8 @@
+import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
 import type { LedgerEntryDocument, LedgerReason } from './credits';
+import { withRedisMutex } from './redis-mutex';
 import type { UserDocument } from './user';
 
 /** How many applied operation keys a user document remembers (MongoDB trims; FerretDB v1 keeps all). */
@@ -27,7 +29,19 @@ export interface CreditsLedger {
   apply(op: CreditOperation): Promise<ApplyResult>;
 }
 
-export function createCreditsLedger(db: Db): CreditsLedger {
+export interface CreditsLedgerOptions {
+  db: Db;
+  redis: Redis;
+  keyPrefix: string;
+}
+
+/**
+ * Every balance change of a user is also serialised by a per-user Redis mutex. On MongoDB the
+ * single-document update alone is atomic; FerretDB v1 (the local stand-in) runs conditional
+ * updates as read-modify-write and loses concurrent ones. The mutex costs one round trip and
+ * makes both hold.
+ */
+export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptions): CreditsLedger {
   const users = db.collection<UserDocument>(Collections.users);
   const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
 
@@ -47,7 +61,11 @@ export function createCreditsLedger(db: Db): CreditsLedger {
     );
 
   return {
-    async apply(op) {
+    apply: (op) => withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, () => applyNow(op)),
+  };
+
+  async function applyNow(op: CreditOperation): Promise<ApplyResult> {
+    {
       const filter = {
         _id: op.userId,
         applied_ops: { $ne: op.key },
@@ -68,6 +86,6 @@ export function createCreditsLedger(db: Db): CreditsLedger {
         return 'already_applied';
       }
       return 'insufficient';
-    },
-  };
+    }
+  }
 }

@@ -7,10 +7,19 @@ export const PROJECT_TYPES = ['web_app', 'api', 'landing_page', 'fullstack'] as 
 export type ProjectType = (typeof PROJECT_TYPES)[number];
 
 /**
- * Version of the generator's prompt and output handling. It is part of the cache key, so a
- * change to what the generator would write never serves entries written by the old one.
+ * Version of the prompts and offline templates. It is part of the cache key: bump it whenever
+ * a change should stop old cached generations from being served.
  */
 export const PROMPT_VERSION = '2026-11-24.1';
+
+/**
+ * The generator's version as the cache key sees it: the prompt version plus which provider and
+ * model write the code, so switching from the offline templates to a model (or between
+ * models) never serves the other one's output.
+ */
+export function generatorVersion(llm: { provider: string; model: string }): string {
+  return llm.provider === 'offline' ? `${PROMPT_VERSION}:offline` : `${PROMPT_VERSION}:${llm.provider}:${llm.model}`;
+}
 
 export interface GeneratedFile {
   path: string;

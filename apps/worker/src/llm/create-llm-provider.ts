@@ -1,0 +1,23 @@
+import type { Config } from '@vectort/shared';
+import type { LlmProvider } from './llm-provider';
+import { createOfflineProvider } from './offline-provider';
+import { createOpenAiProvider, type OpenAiProviderOptions } from './openai-provider';
+
+/**
+ * The provider the configuration names. `extra` carries what the config does not hold yet
+ * (retries, a price table).
+ */
+export function createLlmProvider(
+  cfg: Config['llm'],
+  extra: Pick<OpenAiProviderOptions, 'maxRetries' | 'prices'> = {},
+): LlmProvider {
+  if (cfg.provider === 'offline') return createOfflineProvider();
+  if (!cfg.apiKey) throw new Error('LLM provider "openai" needs an API key (OPENAI_API_KEY)');
+  return createOpenAiProvider({
+    apiKey: cfg.apiKey,
+    baseUrl: cfg.baseUrl,
+    model: cfg.model,
+    timeoutMs: cfg.timeoutSeconds * 1000,
+    ...extra,
+  });
+}

@@ -1,0 +1,48 @@
+import type { Framework, ProjectType } from '@vectort/shared';
+
+export interface GenerationRequest {
+  description: string;
+  framework: Framework;
+  type: ProjectType;
+}
+
+export interface GeneratedFile {
+  path: string;
+  content: string;
+}
+
+/** Token counts as the provider reported them (zeros when it did not). */
+export interface LlmUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** A generated project whose paths and sizes have been checked (see path-safety.ts). */
+export interface LlmResult {
+  files: GeneratedFile[];
+  /** One of `files`' paths, or null. */
+  entrypoint: string | null;
+  instructions: string | null;
+  model: string;
+  provider: 'openai' | 'offline';
+  usage: LlmUsage;
+  cost_usd: number;
+  /**
+   * False when the model is missing from the price table, so `cost_usd` is 0 without being
+   * free; for logs and metrics, not part of the `generation` object.
+   */
+  cost_known: boolean;
+}
+
+export interface GenerateOptions {
+  /** Aborting it abandons the call (the promise rejects with an `LlmError`). */
+  signal?: AbortSignal;
+  /** Progress of this call, 0..100. */
+  onProgress?: (pct: number) => void;
+}
+
+export interface LlmProvider {
+  readonly name: 'openai' | 'offline';
+  /** Rejects only with an `LlmError`. */
+  generate(req: GenerationRequest, opts?: GenerateOptions): Promise<LlmResult>;
+}

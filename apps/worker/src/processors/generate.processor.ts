@@ -1,0 +1,192 @@
+import { UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { ObjectId } from 'mongodb';
+import {
+  toGenerationView,
+  type CachedOutput,
+  type CreditsLedger,
+  type GenerateJobPayload,
+  type GenerationDocument,
+  type GenerationStore,
+  type JobErrorCode,
+  type Logger,
+} from '@vectort/shared';
+import { LlmError } from '../llm/llm-errors';
+import type { LlmProvider } from '../llm/llm-provider';
+import type { JobRecord } from './job-record';
+import type { LeaseManager } from './llm-lease';
+
+/** How often a waiting job looks for the lease holder's result. */
+const FOLLOWER_POLL_MS = 100;
+
+export interface GenerateProcessorDeps {
+  provider: LlmProvider;
+  store: GenerationStore;
+  ledger: CreditsLedger;
+  leases: LeaseManager;
+  record: JobRecord;
+  logger: Logger;
+  /** A waiter gives up (and the attempt fails as `timeout`) after this long. */
+  maxWaitMs: number;
+}
+
+interface Outcome {
+  generation: GenerationDocument;
+  /** True when the output came from the cache (another job's call): the reservation is refunded. */
+  fromCache: boolean;
+}
+
+function errorCodeOf(err: unknown): JobErrorCode {
+  return err instanceof LlmError ? err.code : 'internal';
+}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof LlmError ? err.retryable : !(err instanceof UnrecoverableError);
+}
+
+/**
+ * Runs a `generate` job: answer from the cache when another job has filled it, else call the
+ * model under a single-flight lease, store the generation, fill the cache, settle credits.
+ * Every write is keyed by the job id, so a redelivered job repeats nothing.
+ */
+export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<GenerateJobPayload> {
+  const refund = (p: GenerateJobPayload, jobId: ObjectId) =>
+    p.reserved_credits > 0
+      ? deps.ledger.apply({
+          userId: new ObjectId(p.user_id),
+          key: `job:${p.job_id}:generation_refund`,
+          delta: p.reserved_credits,
+          reason: 'generation_refund',
+          jobId,
+        })
+      : Promise.resolve('applied' as const);
+
+  async function fromCache(p: GenerationPayloadIds, output: CachedOutput, started: number): Promise<Outcome> {
+    const projectId = new ObjectId(p.project_id);
+    const own = await deps.store.findProjectCopy(projectId, output, p.cache_key);
+    const generation =
+      own ??
+      (await deps.store.save({
+        id: new ObjectId(p.job_id),
+        userId: new ObjectId(p.user_id),
+        projectId,
+        jobId: new ObjectId(p.job_id),
+        description: p.description,
+        cacheKey: p.cache_key,
+        output,
+        cached: true,
+        costUsd: 0,
+        durationSeconds: (performance.now() - started) / 1000,
+      }));
+    return { generation, fromCache: true };
+  }
+
+  async function callModel(p: GenerateJobPayload, jobId: ObjectId, started: number): Promise<Outcome> {
+    let lastProgress = 10;
+    const result = await deps.provider.generate(
+      { description: p.description, framework: p.framework, type: p.type },
+      {
+        onProgress: (pct) => {
+          const progress = 10 + Math.floor(pct * 0.8);
+          if (progress - lastProgress < 5) return;
+          lastProgress = progress;
+          void deps.record.progress(jobId, progress).catch(() => undefined);
+        },
+      },
+    );
+    await deps.record.progress(jobId, 90);
+    const generation = await deps.store.save({
+      id: jobId,
+      userId: new ObjectId(p.user_id),
+      projectId: new ObjectId(p.project_id),
+      jobId,
+      description: p.description,
+      cacheKey: p.cache_key,
+      output: {
+        files: result.files,
+        entrypoint: result.entrypoint,
+        instructions: result.instructions,
+        model: result.model,
+        provider: result.provider,
+        usage: result.usage,
+        framework: p.framework,
+        type: p.type,
+        source_generation_id: p.job_id,
+      },
+      cached: false,
+      costUsd: result.cost_usd,
+      durationSeconds: (performance.now() - started) / 1000,
+    });
+    return { generation, fromCache: false };
+  }
+
+  /** The cache, else the lease and the model, else wait for whoever holds the lease. */
+  async function produce(p: GenerateJobPayload, jobId: ObjectId, started: number): Promise<Outcome> {
+    if (p.force_regenerate) return callModel(p, jobId, started);
+    const deadline = Date.now() + deps.maxWaitMs;
+    for (;;) {
+      const cached = await deps.store.lookup(p.cache_key);
+      if (cached) return fromCache(p, cached, started);
+      const lease = await deps.leases.acquire(p.cache_key, p.job_id);
+      if (lease) {
+        try {
+          // The holder before us may have filled the cache just before releasing.
+          const filled = await deps.store.lookup(p.cache_key);
+          return filled ? await fromCache(p, filled, started) : await callModel(p, jobId, started);
+        } finally {
+          await lease.release();
+        }
+      }
+      // Another job is calling the model for this key: wait for its result or for its lease to lapse.
+      while ((await deps.leases.isHeld(p.cache_key)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, FOLLOWER_POLL_MS));
+      }
+      if (Date.now() >= deadline) throw new LlmError('timeout', 'Timed out waiting for an identical generation', true);
+    }
+  }
+
+  return async (job: Job<GenerateJobPayload>) => {
+    const p = job.data;
+    const jobId = new ObjectId(p.job_id);
+    const log = deps.logger.child({ job_id: p.job_id, user_id: p.user_id, project_id: p.project_id, request_id: p.request_id });
+    const existing = await deps.record.find(jobId);
+    if (existing?.status === 'completed' || existing?.status === 'failed') return existing.result;
+
+    const started = performance.now();
+    await deps.record.progress(jobId, 5);
+    log.info('generation_started', { framework: p.framework, type: p.type, force_regenerate: p.force_regenerate, attempt: job.attemptsMade + 1 });
+    try {
+      const outcome = await produce(p, jobId, started);
+      // A hit is free: give back what the submit reserved.
+      if (outcome.fromCache) await refund(p, jobId);
+      const view = toGenerationView(outcome.generation, { withFiles: true });
+      await deps.record.complete(jobId, { generation: view });
+      log.info('generation_completed', {
+        generation_id: view.id,
+        duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+        code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
+        file_count: view.files?.length ?? 0,
+        cost_usd: outcome.fromCache ? 0 : view.cost_usd,
+        model: view.model,
+        provider: view.provider,
+        cache: outcome.fromCache ? 'hit' : 'miss',
+      });
+      return { generation_id: view.id };
+    } catch (err) {
+      const attempts = job.opts.attempts ?? 1;
+      const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
+      const code = errorCodeOf(err);
+      const message = err instanceof LlmError ? err.message : 'Internal error while generating';
+      if (!final) {
+        log.warn('generation_attempt_failed', { error: code, message, attempt: job.attemptsMade + 1, provider: deps.provider.name });
+        await deps.record.progress(jobId, 0, 'queued');
+        throw err;
+      }
+      await refund(p, jobId);
+      await deps.record.fail(jobId, { code, message });
+      log.error('generation_failed', { error: code, message, provider: deps.provider.name, cause: err instanceof Error ? err.message : String(err) });
+      throw new UnrecoverableError(message);
+    }
+  };
+}
+
+type GenerationPayloadIds = Pick<GenerateJobPayload, 'job_id' | 'user_id' | 'project_id' | 'description' | 'cache_key'>;

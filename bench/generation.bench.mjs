@@ -1,0 +1,99 @@
+// Generation paths against DESIGN.md's budgets, each as a ratio to a baseline measured in the same run:
+//  - cache hit over HTTP vs a bare Express route (alternating A B A B …, median ratio);
+//  - cache hit p99 at a fixed 1,000 req/s;
+//  - miss submit p50 (auth + limiter + reserve + enqueue) and submit → completed p50 with a 0 ms LLM.
+// Usage: npm run bench -- [--pairs 3] [--seconds 5]
+import { parseArgs } from 'node:util';
+import { startServices } from '../scripts/services.mjs';
+import { buildTs } from '../scripts/lib/proc.mjs';
+import { fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+
+const { values: args } = parseArgs({ options: { pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
+const pairs = Number(args.pairs);
+const seconds = Number(args.seconds);
+const log = (m) => process.stderr.write(`[bench] ${m}\n`);
+
+const services = await startServices({ log });
+await buildTs();
+const prefix = `bench${Date.now()}`;
+const [apiPort, barePort, workerPort] = [await freePort(), await freePort(), await freePort()];
+const env = {
+  ...services.env,
+  NODE_ENV: 'test',
+  MONGO_URL: services.env.MONGO_URL.replace(/\/[^/]*$/, `/${prefix}`),
+  REDIS_KEY_PREFIX: prefix,
+  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+  LLM_PROVIDER: 'offline',
+  LOG_LEVEL: 'warn',
+  ADMIN_EMAILS: 'bench-admin@example.com',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+const apiUrl = `http://127.0.0.1:${apiPort}`;
+const procs = [];
+try {
+  procs.push(await startProcess('bench/bare-server.mjs', { PORT: String(barePort) }, async () => (await fetch(`http://127.0.0.1:${barePort}/bare`, { method: 'POST' })).ok));
+  procs.push(await startProcess('apps/api/dist/main.js', { ...env, PORT: String(apiPort) }, async () => (await fetch(`${apiUrl}/readyz`)).ok));
+  procs.push(await startProcess('apps/worker/dist/main.js', { ...env, WORKER_METRICS_PORT: String(workerPort) }, async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok));
+
+  // An enterprise user (no rate limit) with credits to spare, made so by an admin.
+  const admin = await json('POST', `${apiUrl}/api/auth/register`, { body: { email: 'bench-admin@example.com', password: 'bench-password' } });
+  const user = await json('POST', `${apiUrl}/api/auth/register`, { body: { email: 'bench@example.com', password: 'bench-password' } });
+  await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, { token: admin.body.token, body: { plan: 'enterprise', credits: 1_000_000 } });
+  const token = user.body.token;
+  const project = await json('POST', `${apiUrl}/api/projects`, { token, body: { name: 'bench' } });
+  const generateUrl = `${apiUrl}/api/projects/${project.body.id}/generate`;
+  const waitFor = async (jobId) => json('GET', `${apiUrl}/api/jobs/${jobId}?wait=30`, { token });
+
+  // Fill the cache once.
+  const hitBody = JSON.stringify({ description: 'a todo app with tags and due dates', framework: 'react' });
+  const first = await json('POST', generateUrl, { token, body: JSON.parse(hitBody) });
+  await waitFor(first.body.job_id);
+  const hitCheck = await json('POST', generateUrl, { token, body: JSON.parse(hitBody) });
+  if (hitCheck.status !== 200) throw new Error(`expected a hit, got ${hitCheck.status}`);
+  const hitBytes = JSON.stringify(hitCheck.body).length;
+
+  const hitOpts = { url: generateUrl, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: hitBody, seconds };
+  const bareOpts = { url: `http://127.0.0.1:${barePort}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: hitBody, seconds };
+  await load({ ...bareOpts, seconds: 2 });
+  await load({ ...hitOpts, seconds: 2 });
+  const rows = [];
+  for (let i = 0; i < pairs; i++) {
+    const bare = await load(bareOpts);
+    const hit = await load(hitOpts);
+    if (hit.non2xx || bare.non2xx) throw new Error(`non-2xx answers: hit ${hit.non2xx}, bare ${bare.non2xx}`);
+    rows.push({ bare: bare.requests.average, hit: hit.requests.average, hitP50: hit.latency.p50, hitP99: hit.latency.p99, ratio: hit.requests.average / bare.requests.average });
+    log(`pair ${i + 1}: bare ${fmt(bare.requests.average, 0)} req/s, hit ${fmt(hit.requests.average, 0)} req/s`);
+  }
+  const fixed = await load({ ...hitOpts, overallRate: 1000, connections: 20 });
+  const bareFixed = await load({ ...bareOpts, overallRate: 1000, connections: 20 });
+
+  // Miss submit: unique descriptions, one at a time, timed from the client.
+  const submitMs = [];
+  const completeMs = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    const res = await json('POST', generateUrl, { token, body: { description: `bench miss ${prefix} ${i}`, framework: 'html' } });
+    submitMs.push(performance.now() - t0);
+    if (res.status !== 202) throw new Error(`expected 202, got ${res.status}`);
+  }
+  // Submit → completed: submit, then long-poll until done.
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now();
+    const res = await json('POST', generateUrl, { token, body: { description: `bench e2e ${prefix} ${i}`, framework: 'html' } });
+    const job = await waitFor(res.body.job_id);
+    if (job.body.status !== 'completed') throw new Error(`job ended ${job.body.status}`);
+    completeMs.push(performance.now() - t0);
+  }
+
+  const ratio = median(rows.map((r) => r.ratio));
+  console.log('\nGeneration benchmark (2-core machine, load generator on the same box)');
+  console.log(`pairs: ${pairs} x ${seconds}s, hit body ${hitBytes} bytes`);
+  console.log(`cache hit:     median ${fmt(median(rows.map((r) => r.hit)), 0)} req/s vs bare Express ${fmt(median(rows.map((r) => r.bare)), 0)} req/s -> ratio ${fmt(ratio)} (budget >= 0.60)`);
+  console.log(`cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`);
+  console.log(`cache hit @1000 req/s: p99 ${fmt(fixed.latency.p99)} ms (bare route at the same rate: p99 ${fmt(bareFixed.latency.p99)} ms; budget < 10 ms), achieved ${fmt(fixed.requests.average, 0)} req/s`);
+  console.log(`miss submit:   p50 ${fmt(median(submitMs))} ms, p99 ${fmt(percentile(submitMs, 99))} ms (budget p50 < 5 ms)`);
+  console.log(`submit->done:  p50 ${fmt(median(completeMs))} ms, p99 ${fmt(percentile(completeMs, 99))} ms with the 0 ms offline LLM (budget p50 < 15 ms)`);
+} finally {
+  for (const p of procs.reverse()) await p.stop();
+  await services.stop();
+}

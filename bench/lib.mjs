@@ -1,0 +1,74 @@
+// Shared pieces of the benchmarks: processes, HTTP helpers, load runs and statistics.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { REPO_ROOT } from '../scripts/lib/proc.mjs';
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `node <script>` with `env`; resolves once `ready()` is true. Logs go to a buffer. */
+export async function startProcess(script, env, ready) {
+  const child = spawn(process.execPath, [path.resolve(REPO_ROOT, script)], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 30_000;
+  while (!(await ready().catch(() => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function json(method, url, { token, body, headers = {} } = {}) {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/** One autocannon run; `overallRate` fixes the request rate instead of running flat out. */
+export function load({ url, method = 'GET', headers, body, seconds = 5, connections = 10, overallRate }) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url, method, headers, body, duration: seconds, connections, overallRate, pipelining: 1 },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+export const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+export const fmt = (n, digits = 2) => Number(n).toFixed(digits);
