@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { ObjectId, type Db } from 'mongodb';
+import type { ObjectId, Db } from 'mongodb';
 import {
   Collections,
   DEFAULT_JOB_OPTIONS,
