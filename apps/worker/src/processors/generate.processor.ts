@@ -93,7 +93,6 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
         },
       },
     );
-    await deps.record.progress(jobId, 90);
     const generation = await deps.store.save({
       id: jobId,
       userId: new ObjectId(p.user_id),
@@ -124,13 +123,14 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     if (p.force_regenerate) return callModel(p, jobId, started);
     const deadline = Date.now() + deps.maxWaitMs;
     for (;;) {
-      const cached = await deps.store.lookup(p.cache_key);
+      // Redis only: the submit already looked in MongoDB, and a job that fills the cache fills Redis.
+      const cached = await deps.store.lookupHot(p.cache_key);
       if (cached) return fromCache(p, cached, started);
       const lease = await deps.leases.acquire(p.cache_key, p.job_id);
       if (lease) {
         try {
           // The holder before us may have filled the cache just before releasing.
-          const filled = await deps.store.lookup(p.cache_key);
+          const filled = await deps.store.lookupHot(p.cache_key);
           return filled ? await fromCache(p, filled, started) : await callModel(p, jobId, started);
         } finally {
           await lease.release();
@@ -148,11 +148,11 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     const p = job.data;
     const jobId = new ObjectId(p.job_id);
     const log = deps.logger.child({ job_id: p.job_id, user_id: p.user_id, project_id: p.project_id, request_id: p.request_id });
-    const existing = await deps.record.find(jobId);
-    if (existing?.status === 'completed' || existing?.status === 'failed') return existing.result;
-
     const started = performance.now();
-    await deps.record.progress(jobId, 5);
+    if (!(await deps.record.start(jobId))) {
+      log.info('generation_skipped', { reason: 'job already ended' });
+      return null;
+    }
     log.info('generation_started', { framework: p.framework, type: p.type, force_regenerate: p.force_regenerate, attempt: job.attemptsMade + 1 });
     try {
       const outcome = await produce(p, jobId, started);

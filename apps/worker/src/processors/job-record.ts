@@ -7,7 +7,8 @@ import { Collections, announceJobChange, type JobDocument, type JobError } from 
  * and event streams in the API wake at once.
  */
 export interface JobRecord {
-  find(id: ObjectId): Promise<JobDocument | null>;
+  /** Marks the job active; null when it already ended (a redelivered job: nothing to do). */
+  start(id: ObjectId): Promise<JobDocument | null>;
   progress(id: ObjectId, progress: number, status?: 'active' | 'queued'): Promise<void>;
   complete(id: ObjectId, result: Record<string, unknown>): Promise<void>;
   fail(id: ObjectId, error: JobError): Promise<void>;
@@ -20,7 +21,15 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string): JobRec
     await announceJobChange(redis, keyPrefix, id.toHexString());
   };
   return {
-    find: (id) => jobs.findOne({ _id: id }),
+    async start(id) {
+      const job = await jobs.findOneAndUpdate(
+        { _id: id, status: { $in: ['queued', 'active'] } },
+        { $set: { status: 'active', progress: 5, updated_at: new Date() } },
+        { returnDocument: 'after' },
+      );
+      if (job) await announceJobChange(redis, keyPrefix, id.toHexString());
+      return job;
+    },
     progress: (id, progress, status = 'active') => write(id, { status, progress: Math.round(progress) }),
     complete: (id, result) => write(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }),
     fail: (id, error) => write(id, { status: 'failed', error, finished_at: new Date() }),

@@ -33,6 +33,8 @@ export interface NewGeneration {
 export interface GenerationStore {
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
   lookup(key: string): Promise<CachedOutput | null>;
+  /** The Redis tier alone. */
+  lookupHot(key: string): Promise<CachedOutput | null>;
   /** `projectId`'s own generation of this exact output, if it has one. */
   findProjectCopy(projectId: ObjectId, output: CachedOutput, cacheKey: string): Promise<GenerationDocument | null>;
   /** Writes a generation (idempotent on its id), points its project at it, and fills the cache. */
@@ -62,10 +64,16 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     };
   }
 
+  async function lookupHot(key: string): Promise<CachedOutput | null> {
+    const hot = await redis.get(entryKey(key));
+    return hot ? (JSON.parse(hot) as CachedOutput) : null;
+  }
+
   return {
+    lookupHot,
     async lookup(key) {
-      const hot = await redis.get(entryKey(key));
-      if (hot) return JSON.parse(hot) as CachedOutput;
+      const hot = await lookupHot(key);
+      if (hot) return hot;
       // Only generations that called the model are sources; copies carry the same output anyway.
       const [latest] = await generations.find({ cache_key: key }).sort({ created_at: -1 }).limit(1).toArray();
       if (!latest) return null;
@@ -103,8 +111,8 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         ...gen.output,
       };
       // Upsert on the id: a job that runs twice (stalled, retried) keeps its first document.
-      await generations.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
-      const saved = (await generations.findOne({ _id: doc._id })) ?? doc;
+      const { upsertedCount } = await generations.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
+      const saved = upsertedCount ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
       await projects.updateOne(
         { _id: gen.projectId },
         { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
