@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: processes, HTTP helpers, load runs and statistics.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -16,12 +17,18 @@ export async function freePort() {
   });
 }
 
-/** Starts `node <script>` with `env`; resolves once `ready()` is true. Logs go to a buffer. */
-export async function startProcess(script, env, ready) {
-  const child = spawn(process.execPath, [path.resolve(REPO_ROOT, script)], {
+/**
+ * Starts `node <script>` with `env`; resolves once `ready()` is true. Its stdout (JSON logs)
+ * goes to `.data/bench-logs/<name>.log` for a look after the run.
+ */
+export async function startProcess(script, env, ready, { nodeArgs = [] } = {}) {
+  const logDir = path.join(REPO_ROOT, '.data', 'bench-logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const out = fs.openSync(path.join(logDir, `${path.basename(path.dirname(path.dirname(script)))}-${path.basename(script, path.extname(script))}.log`), 'w');
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve(REPO_ROOT, script)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', out, 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

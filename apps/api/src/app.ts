@@ -6,26 +6,34 @@ import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import type { Registry } from 'prom-client';
 import { createCreditsLedger, createGenerationStore, generatorVersion, type Config, type Logger, type QueueName } from '@vectort/shared';
+import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import './http/request-state';
-import { requireAuth } from './middleware/auth';
+import { authenticate, requireAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
-import { createLimiter } from './middleware/rate-limit';
+import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { authRoutes } from './routes/auth.routes';
 import { creditsRoutes } from './routes/credits.routes';
+import { exportRoutes } from './routes/export.routes';
 import { generateRoutes } from './routes/generate.routes';
 import { healthRoutes } from './routes/health.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { metricsRoutes } from './routes/metrics.routes';
 import { projectsRoutes } from './routes/projects.routes';
 import { usersRoutes } from './routes/users.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 import { createGenerationsService } from './services/generations.service';
 import { createIdempotencyService } from './services/idempotency.service';
+import { createExportsService } from './services/exports.service';
 import type { JobWatcher } from './services/job-watcher';
 import { createJobsService } from './services/jobs.service';
+import { createPaymentProvider } from './services/payments/create-payment-provider';
+import { createProjectOwners } from './services/project-owners';
 import { createProjectsService } from './services/projects.service';
+import { createPurchasesService } from './services/purchases.service';
 import { createTokenService } from './services/token.service';
 import { createUsersService } from './services/users.service';
+import { createWebhooksService } from './services/webhooks.service';
 
 export interface AppDeps {
   config: Config;
@@ -49,32 +57,34 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   const users = createUsersService(db);
-  const projects = createProjectsService(db);
+  const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket });
   const tokens = createTokenService(config.jwt);
   const jobs = createJobsService(db, deps.queues);
+  const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
   const generations = createGenerationsService({
     db,
     store: createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds }),
     ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
     jobs,
+    owners,
     costCredits: config.generationCostCredits,
     generatorVersion: generatorVersion(config.llm),
   });
   const auth = requireAuth(tokens, users);
+  const rateLimited = rateLimitedCounter(deps.metrics);
   const limiter = (name: string, windowMs: number, limit: number) =>
-    createLimiter({ redis, keyPrefix: config.redisKeyPrefix, name, windowMs, limit });
-  const perPlan = config.rateLimits.generatePerMinute;
-  const generateLimiter = createLimiter({
-    redis,
-    keyPrefix: config.redisKeyPrefix,
-    name: 'generate',
-    windowMs: 60_000,
-    limit: (req) => perPlan[req.user!.plan] ?? Number.MAX_SAFE_INTEGER,
-    keyGenerator: (req) => req.user!._id.toHexString(),
-    skip: (req) => perPlan[req.user!.plan] === null,
-  });
+    createLimiter({ redis, keyPrefix: config.redisKeyPrefix, name, windowMs, limit, rateLimited });
+  const planLimits = { generate: config.rateLimits.generatePerMinute, export: config.rateLimits.exportPerMinute };
+  /** Per-user limiters by plan (API.md, "Rate limits"); they run after the user is loaded. */
+  const planLimiter = (name: keyof typeof planLimits) =>
+    createPlanLimiter({ redis, keyPrefix: config.redisKeyPrefix, name, perMinute: planLimits[name], rateLimited });
+  const generateLimiter = planLimiter('generate');
 
   app.use(requestContext(deps.logger));
+  // Before the global helmet: the admin UI needs a looser CSP of its own. Unset credentials: not mounted (404).
+  if (config.adminUser && config.adminPassword) {
+    app.use(BULL_BOARD_PATH, bullBoardRouter({ queues: deps.queues, user: config.adminUser, password: config.adminPassword }));
+  }
   app.use(helmet());
   app.use(express.json({ limit: '1mb' }));
 
@@ -91,11 +101,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use('/api', usersRoutes({ users, adminEmails: config.adminEmails, auth }));
-  app.use('/api/projects', projectsRoutes({ projects, auth }));
+  app.use('/api/projects', projectsRoutes({ projects, owners, auth }));
   app.use(
     '/api',
     generateRoutes({
       auth,
+      authenticate: authenticate(tokens),
+      users,
       projects,
       generations,
       idempotency: createIdempotencyService(redis, config.redisKeyPrefix),
@@ -103,8 +115,41 @@ export function createApp(deps: AppDeps): Express {
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
     }),
   );
+  app.use(
+    '/api',
+    exportRoutes({
+      auth,
+      projects,
+      exports: createExportsService({ db, s3: deps.s3, bucket: config.s3.bucket, urlTtlSeconds: config.exportUrlTtlSeconds, jobs }),
+      jobs,
+      watcher: deps.watcher,
+      exportLimiter: planLimiter('export'),
+      allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
+    }),
+  );
   app.use('/api/jobs', jobsRoutes({ auth, jobs, watcher: deps.watcher }));
-  app.use('/api/credits', creditsRoutes({ db, auth }));
+  app.use('/api/webhooks', webhooksRoutes({ auth, webhooks: createWebhooksService(db) }));
+  app.use(
+    '/api/credits',
+    creditsRoutes({
+      db,
+      auth,
+      purchases: createPurchasesService({
+        db,
+        ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
+        provider: createPaymentProvider(config, deps.logger),
+      }),
+      purchaseLimiter: createLimiter({
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        name: 'purchase',
+        windowMs: 3_600_000,
+        limit: config.rateLimits.purchasePerHour,
+        keyGenerator: userKey,
+        rateLimited,
+      }),
+    }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler);

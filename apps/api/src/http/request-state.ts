@@ -1,3 +1,4 @@
+import type { ObjectId } from 'mongodb';
 import type { Logger, UserDocument } from '@vectort/shared';
 
 // Per-request state the middleware chain attaches to express's Request.
@@ -9,7 +10,9 @@ declare global {
       id: string;
       /** A child logger carrying `request_id` (and `user_id` once authenticated). */
       log: Logger;
-      /** The authenticated user, set by `requireAuth`. */
+      /** The token's user id, set by `authenticate`. */
+      userId?: ObjectId;
+      /** The authenticated user, set by `requireAuth` or `loadUser`. */
       user?: UserDocument;
       /** The matched route's template (`/api/projects/:id`), set by `recordRoute`. */
       routeTemplate?: string;

@@ -2,7 +2,30 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, type Options, type RateLimitInfo } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Redis } from 'ioredis';
-import { AppError, UnavailableError } from '@vectort/shared';
+import { Counter, type Registry } from 'prom-client';
+import { AppError, UnavailableError, type Plan } from '@vectort/shared';
+
+/** `vectort_rate_limited_total{route,plan}`: route is the limiter's name, plan `anonymous` for IP-keyed limiters. */
+export type RateLimitedCounter = Counter<'route' | 'plan'>;
+
+const RATE_LIMITED_METRIC = 'vectort_rate_limited_total';
+
+/** The 429 counter on `registry`, created on first use so every limiter of an app shares it. */
+export function rateLimitedCounter(registry: Registry): RateLimitedCounter {
+  const existing = registry.getSingleMetric(RATE_LIMITED_METRIC);
+  if (existing) return existing as RateLimitedCounter;
+  return new Counter({
+    name: RATE_LIMITED_METRIC,
+    help: 'Requests answered 429 by a rate limiter, by limiter name and user plan',
+    labelNames: ['route', 'plan'],
+    registers: [registry],
+  });
+}
+
+/** Keys a limiter by the authenticated user; the limiter must run after the user is loaded. */
+export function userKey(req: Request): string {
+  return req.user!._id.toHexString();
+}
 
 export interface LimiterOptions {
   redis: Redis;
@@ -16,6 +39,8 @@ export interface LimiterOptions {
   keyGenerator?: (req: Request) => string;
   /** Skipped requests are not counted (enterprise users, say). */
   skip?: (req: Request) => boolean;
+  /** Counts every 429 this limiter answers. */
+  rateLimited?: RateLimitedCounter;
 }
 
 /**
@@ -39,6 +64,7 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
     keyGenerator: options.keyGenerator ?? ((req) => ipKeyGenerator(req.ip ?? 'unknown', 56)),
     skip: options.skip,
     handler: (req, res, next) => {
+      options.rateLimited?.inc({ route: options.name, plan: req.user?.plan ?? 'anonymous' });
       const resetTime = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;
       const retryAfter = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
       next(new AppError('rate_limited', 429, 'Too many requests, slow down', undefined, retryAfter));
@@ -53,5 +79,39 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
         next(new UnavailableError('Rate limiter unavailable'));
       }
     });
+  };
+}
+
+export interface PlanLimiterOptions {
+  redis: Redis;
+  keyPrefix: string;
+  /** The limited route (`generate`, `export`): its Redis keys, policy name and metric label. */
+  name: string;
+  /** Requests per minute by plan; a `null` plan is unlimited and not counted at all. */
+  perMinute: Record<Plan, number | null>;
+  rateLimited?: RateLimitedCounter;
+}
+
+/**
+ * A per-user limiter whose figure depends on the user's plan (API.md, "Rate limits"). It reads
+ * `req.user`, so it runs after `requireAuth` (or `loadUser`); a plan change applies on the
+ * next request, within the same window.
+ */
+export function createPlanLimiter(options: PlanLimiterOptions): RequestHandler {
+  const { perMinute } = options;
+  const limiter = createLimiter({
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    name: options.name,
+    windowMs: 60_000,
+    limit: (req) => perMinute[req.user!.plan] ?? Number.MAX_SAFE_INTEGER,
+    keyGenerator: userKey,
+    skip: (req) => perMinute[req.user!.plan] === null,
+    rateLimited: options.rateLimited,
+  });
+  return (req, res, next) => {
+    // A wiring mistake, not an outage: let it be a 500 rather than the limiter's 503.
+    if (!req.user) throw new Error(`plan limiter "${options.name}" runs before the user is loaded`);
+    limiter(req, res, next);
   };
 }

@@ -1,9 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { Collections, toLedgerEntryView, type LedgerEntryDocument } from '@vectort/shared';
+import { CREDIT_PACKS, Collections, toLedgerEntryView, toPurchaseView, type LedgerEntryDocument } from '@vectort/shared';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
+import type { PurchasesService } from '../services/purchases.service';
 
 // Ledger ids are operation keys, not ObjectIds: page on (created_at, _id).
 const ledgerQuery = z.object({
@@ -25,8 +26,18 @@ const ledgerQuery = z.object({
     }),
 });
 
-/** `GET /api/credits`: the balance and the ledger, newest first. */
-export function creditsRoutes(deps: { db: Db; auth: RequestHandler }): Router {
+const purchaseBody = z.strictObject({ pack: z.enum(CREDIT_PACKS) });
+
+export interface CreditsRoutesDeps {
+  db: Db;
+  auth: RequestHandler;
+  purchases: PurchasesService;
+  /** Per user, every plan alike; runs after `auth`. */
+  purchaseLimiter: RequestHandler;
+}
+
+/** `GET /api/credits` (the balance and the ledger, newest first) and `POST /api/credits/purchase`. */
+export function creditsRoutes(deps: CreditsRoutesDeps): Router {
   const router = Router();
   const ledger = deps.db.collection<LedgerEntryDocument>(Collections.creditLedger);
 
@@ -45,6 +56,19 @@ export function creditsRoutes(deps: { db: Db; auth: RequestHandler }): Router {
     const nextCursor =
       rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at.getTime(), last._id])).toString('base64url') : null;
     res.json({ balance: user.credits, ledger: kept.map(toLedgerEntryView), next_cursor: nextCursor });
+  });
+
+  router.post('/purchase', recordRoute, deps.auth, deps.purchaseLimiter, async (req, res) => {
+    const { pack } = parseInput(purchaseBody, req.body, 'body');
+    const { purchase, balance } = await deps.purchases.purchase(req.user!, pack);
+    req.log.info('credits_purchased', {
+      purchase_id: purchase._id.toHexString(),
+      pack,
+      credits: purchase.credits,
+      provider: purchase.provider,
+      status: purchase.status,
+    });
+    res.status(201).json({ balance, purchase: toPurchaseView(purchase) });
   });
 
   return router;

@@ -1,17 +1,22 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { FRAMEWORKS, PROJECT_TYPES, toGenerationView } from '@vectort/shared';
+import { FRAMEWORKS, PROJECT_TYPES, assertWebhookUrlAllowed, toGenerationView } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
+import { loadUser } from '../middleware/auth';
 import { recordRoute } from '../middleware/request-context';
 import type { GenerationsService } from '../services/generations.service';
 import { fingerprintOf, type IdempotencyService, type StoredResponse } from '../services/idempotency.service';
 import type { ProjectsService } from '../services/projects.service';
+import type { UsersService } from '../services/users.service';
 
 export interface GenerateRoutesDeps {
   auth: RequestHandler;
+  /** Token check only: the submit route loads the user on misses alone. */
+  authenticate: RequestHandler;
+  users: UsersService;
   projects: ProjectsService;
   generations: GenerationsService;
   idempotency: IdempotencyService;
@@ -40,15 +45,17 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
   const router = Router();
   const body = generateBody(deps.allowPrivateWebhooks);
 
-  router.post('/projects/:id/generate', recordRoute, deps.auth, async (req, res) => {
-    const user = req.user!;
-    const project = await deps.projects.get(user._id, parseObjectId(req.params.id as string, 'Project'));
+  router.post('/projects/:id/generate', recordRoute, deps.authenticate, async (req, res) => {
+    const userId = req.userId!;
+    const projectId = parseObjectId(req.params.id as string, 'Project');
     const input = parseInput(body, req.body, 'body');
+    // Refuse loopback, private and metadata targets now; the worker checks again when it connects.
+    if (input.webhook_url) await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
     const rawKey = req.get('idempotency-key');
     const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey, 'header');
 
     const claim = key
-      ? await deps.idempotency.claim(user._id.toHexString(), key, fingerprintOf([project._id.toHexString(), input]))
+      ? await deps.idempotency.claim(userId.toHexString(), key, fingerprintOf([projectId.toHexString(), input]))
       : undefined;
     if (claim?.replay) {
       res.status(claim.replay.status).set(claim.replay.headers).json(claim.replay.body);
@@ -57,14 +64,15 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
 
     let response: StoredResponse;
     try {
-      const hit = await deps.generations.tryCache(user, project, input);
+      const hit = await deps.generations.tryCache(userId, projectId, input);
       if (hit) {
-        req.log.info('generation_cache_hit', { project_id: project._id.toHexString(), generation_id: hit.id });
+        req.log.info('generation_cache_hit', { project_id: projectId.toHexString(), generation_id: hit.id });
         response = { status: 200, headers: { 'X-Cache': 'HIT' }, body: { status: 'completed', cached: true, generation: hit } };
       } else {
+        const user = await loadUser(req, deps.users);
         await runMiddleware(deps.generateLimiter, req, res);
-        const jobId = await deps.generations.enqueue(user, project, input, req.id);
-        req.log.info('generation_queued', { project_id: project._id.toHexString(), job_id: jobId, force: input.force_regenerate });
+        const jobId = await deps.generations.enqueue(user, projectId, input, req.id);
+        req.log.info('generation_queued', { project_id: projectId.toHexString(), job_id: jobId, force: input.force_regenerate });
         const statusUrl = `/api/jobs/${jobId}`;
         response = {
           status: 202,

@@ -5,6 +5,7 @@ import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
+import type { ProjectOwners } from '../services/project-owners';
 import type { ProjectsService } from '../services/projects.service';
 
 const name = z.string().trim().min(1).max(200);
@@ -17,6 +18,7 @@ const patchBody = z
 
 export interface ProjectsRoutesDeps {
   projects: ProjectsService;
+  owners: ProjectOwners;
   auth: RequestHandler;
 }
 
@@ -47,7 +49,9 @@ export function projectsRoutes(deps: ProjectsRoutesDeps): Router {
   });
 
   router.delete('/:id', recordRoute, deps.auth, async (req, res) => {
-    await deps.projects.remove(req.user!._id, parseObjectId(req.params.id as string, 'Project'));
+    const id = parseObjectId(req.params.id as string, 'Project');
+    await deps.projects.remove(req.user!._id, id);
+    await deps.owners.forget(id);
     res.status(204).end();
   });
 

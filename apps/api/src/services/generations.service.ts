@@ -4,18 +4,18 @@ import {
   InsufficientCreditsError,
   NotFoundError,
   cacheKey,
-  toGenerationView,
+  withFiles,
   type CreditsLedger,
   type Framework,
   type GenerationDocument,
   type GenerationStore,
   type GenerationView,
-  type ProjectDocument,
   type ProjectType,
   type UserDocument,
 } from '@vectort/shared';
 import { page } from '../http/pagination';
 import type { JobsService } from './jobs.service';
+import type { ProjectOwners } from './project-owners';
 
 export interface GenerateRequest {
   description: string;
@@ -25,16 +25,21 @@ export interface GenerateRequest {
   webhook_url?: string;
 }
 
-export type GenerateOutcome =
-  | { kind: 'hit'; generation: GenerationView }
-  | { kind: 'queued'; jobId: string };
+export type GenerateOutcome = { kind: 'hit'; generation: GenerationView } | { kind: 'queued'; jobId: string };
 
 export interface GenerationsService {
-  /** Answers from the cache when it can (free); else `null`, and the caller decides to enqueue. */
-  tryCache(user: UserDocument, project: ProjectDocument, req: GenerateRequest): Promise<GenerationView | null>;
+  /**
+   * Checks that the project is the user's (404 otherwise) and answers from the cache when it
+   * can: free, and on the hot path without touching MongoDB. `null` is a miss.
+   */
+  tryCache(userId: ObjectId, projectId: ObjectId, req: GenerateRequest): Promise<GenerationView | null>;
   /** Reserves the credits (402 when short) and enqueues a generate job. */
-  enqueue(user: UserDocument, project: ProjectDocument, req: GenerateRequest, requestId: string): Promise<string>;
-  list(userId: ObjectId, projectId: ObjectId, options: { limit: number; cursor?: ObjectId }): Promise<{ rows: GenerationDocument[]; nextCursor: string | null }>;
+  enqueue(user: UserDocument, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
+  list(
+    userId: ObjectId,
+    projectId: ObjectId,
+    options: { limit: number; cursor?: ObjectId },
+  ): Promise<{ rows: GenerationDocument[]; nextCursor: string | null }>;
   get(userId: ObjectId, id: ObjectId): Promise<GenerationDocument>;
 }
 
@@ -43,6 +48,7 @@ export interface GenerationsServiceDeps {
   store: GenerationStore;
   ledger: CreditsLedger;
   jobs: JobsService;
+  owners: ProjectOwners;
   costCredits: number;
   /** The generator's version (`generatorVersion(config.llm)`), part of every cache key. */
   generatorVersion: string;
@@ -52,30 +58,33 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
   const generations = deps.db.collection<GenerationDocument>(Collections.generations);
 
   return {
-    async tryCache(user, project, req) {
-      if (req.force_regenerate) return null;
+    async tryCache(userId, projectId, req) {
       const key = cacheKey(req, deps.generatorVersion);
-      const output = await deps.store.lookup(key);
+      const [, probe] = await Promise.all([
+        deps.owners.assertOwner(userId, projectId),
+        req.force_regenerate ? undefined : deps.store.probe(key, projectId),
+      ]);
+      if (!probe) return null;
+      if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
+      const output = probe.output ?? (await deps.store.lookup(key));
       if (!output) return null;
       // The cache is shared, a generation is not: reuse this project's own copy, or make one.
-      const own =
-        (await deps.store.findProjectCopy(project._id, output, key)) ??
-        (await deps.store.save({
-          id: new ObjectId(),
-          userId: user._id,
-          projectId: project._id,
-          jobId: null,
-          description: req.description,
-          cacheKey: key,
-          output,
-          cached: true,
-          costUsd: 0,
-          durationSeconds: 0,
-        }));
-      return toGenerationView(own, { withFiles: true });
+      const copy = await deps.store.ensureProjectCopy({
+        id: new ObjectId(),
+        userId,
+        projectId,
+        jobId: null,
+        description: req.description,
+        cacheKey: key,
+        output,
+        cached: true,
+        costUsd: 0,
+        durationSeconds: 0,
+      });
+      return withFiles(copy, output);
     },
 
-    async enqueue(user, project, req, requestId) {
+    async enqueue(user, projectId, req, requestId) {
       const jobId = new ObjectId();
       const cost = deps.costCredits;
       if (cost > 0) {
@@ -91,11 +100,17 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       try {
         await deps.jobs.enqueue(
           'generate',
-          { _id: jobId, kind: 'generate', user_id: user._id, project_id: project._id, webhook_url: req.webhook_url ?? null },
+          {
+            _id: jobId,
+            kind: 'generate',
+            user_id: user._id,
+            project_id: projectId,
+            webhook_url: req.webhook_url ?? null,
+          },
           {
             job_id: jobId.toHexString(),
             user_id: user._id.toHexString(),
-            project_id: project._id.toHexString(),
+            project_id: projectId.toHexString(),
             description: req.description,
             framework: req.framework,
             type: req.type,
@@ -122,7 +137,11 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
 
     async list(userId, projectId, { limit, cursor }) {
       const filter = { project_id: projectId, user_id: userId, ...(cursor ? { _id: { $lt: cursor } } : {}) };
-      const rows = await generations.find(filter, { projection: { files: 0 } }).sort({ _id: -1 }).limit(limit + 1).toArray();
+      const rows = await generations
+        .find(filter, { projection: { files: 0 } })
+        .sort({ _id: -1 })
+        .limit(limit + 1)
+        .toArray();
       return page(rows, limit);
     },
 

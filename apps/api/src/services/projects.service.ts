@@ -1,5 +1,6 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ObjectId, type Db, type Filter } from 'mongodb';
-import { Collections, NotFoundError, type ProjectDocument } from '@vectort/shared';
+import { Collections, NotFoundError, UnavailableError, deletePrefix, projectPrefix, type ProjectDocument } from '@vectort/shared';
 import { page } from '../http/pagination';
 
 export interface ProjectPage {
@@ -13,11 +14,24 @@ export interface ProjectsService {
   /** The user's own project, or 404: another user's project is never revealed. */
   get(userId: ObjectId, id: ObjectId): Promise<ProjectDocument>;
   update(userId: ObjectId, id: ObjectId, changes: { name?: string; description?: string | null }): Promise<ProjectDocument>;
-  /** Removes the project and its generations and export records. */
+  /** Removes the project, its generations and export records, and every S3 object under its prefix. */
   remove(userId: ObjectId, id: ObjectId): Promise<void>;
 }
 
-export function createProjectsService(db: Db): ProjectsService {
+/** Where the project's S3 objects (export ZIPs) live, so deleting a project can remove them. */
+export interface ProjectStorage {
+  s3: S3Client;
+  bucket: string;
+}
+
+export function createProjectsService(db: Db, storage: ProjectStorage): ProjectsService {
+  const purgeStorage = async (userId: ObjectId, id: ObjectId) => {
+    try {
+      await deletePrefix(storage.s3, storage.bucket, projectPrefix(userId.toHexString(), id.toHexString()));
+    } catch {
+      throw new UnavailableError('Storage (S3) is unavailable: the project was not deleted');
+    }
+  };
   const projects = db.collection<ProjectDocument>(Collections.projects);
 
   return {
@@ -59,8 +73,14 @@ export function createProjectsService(db: Db): ProjectsService {
     },
 
     async remove(userId, id) {
+      if (!(await projects.findOne({ _id: id, user_id: userId }, { projection: { _id: 1 } }))) throw new NotFoundError('Project');
+      // S3 first: when it is down the request fails (503) with nothing deleted, and can be repeated.
+      await purgeStorage(userId, id);
       const { deletedCount } = await projects.deleteOne({ _id: id, user_id: userId });
       if (deletedCount === 0) throw new NotFoundError('Project');
+      // Again now that the project is gone: an export that landed in between is removed here, and
+      // one landing later finds the project gone and removes its own object (export.processor.ts).
+      await purgeStorage(userId, id);
       await Promise.all([
         db.collection(Collections.generations).deleteMany({ project_id: id }),
         db.collection(Collections.exports).deleteMany({ project_id: id }),

@@ -1,12 +1,12 @@
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { ObjectId } from 'mongodb';
 import {
-  toGenerationView,
+  withFiles,
   type CachedOutput,
   type CreditsLedger,
   type GenerateJobPayload,
-  type GenerationDocument,
   type GenerationStore,
+  type GenerationView,
   type JobErrorCode,
   type Logger,
 } from '@vectort/shared';
@@ -30,7 +30,7 @@ export interface GenerateProcessorDeps {
 }
 
 interface Outcome {
-  generation: GenerationDocument;
+  generation: GenerationView;
   /** True when the output came from the cache (another job's call): the reservation is refunded. */
   fromCache: boolean;
 }
@@ -62,60 +62,63 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
 
   async function fromCache(p: GenerationPayloadIds, output: CachedOutput, started: number): Promise<Outcome> {
     const projectId = new ObjectId(p.project_id);
-    const own = await deps.store.findProjectCopy(projectId, output, p.cache_key);
-    const generation =
-      own ??
-      (await deps.store.save({
-        id: new ObjectId(p.job_id),
-        userId: new ObjectId(p.user_id),
-        projectId,
-        jobId: new ObjectId(p.job_id),
-        description: p.description,
-        cacheKey: p.cache_key,
-        output,
-        cached: true,
-        costUsd: 0,
-        durationSeconds: (performance.now() - started) / 1000,
-      }));
-    return { generation, fromCache: true };
+    const copy = await deps.store.ensureProjectCopy({
+      id: new ObjectId(p.job_id),
+      userId: new ObjectId(p.user_id),
+      projectId,
+      jobId: new ObjectId(p.job_id),
+      description: p.description,
+      cacheKey: p.cache_key,
+      output,
+      cached: true,
+      costUsd: 0,
+      durationSeconds: (performance.now() - started) / 1000,
+    });
+    return { generation: withFiles(copy, output), fromCache: true };
   }
 
   async function callModel(p: GenerateJobPayload, jobId: ObjectId, started: number): Promise<Outcome> {
     let lastProgress = 10;
-    const result = await deps.provider.generate(
-      { description: p.description, framework: p.framework, type: p.type },
-      {
-        onProgress: (pct) => {
-          const progress = 10 + Math.floor(pct * 0.8);
-          if (progress - lastProgress < 5) return;
-          lastProgress = progress;
-          void deps.record.progress(jobId, progress).catch(() => undefined);
+    // Progress writes run one after another and are awaited before the job is finished, so
+    // none can land after the final state.
+    let progressWrites = Promise.resolve();
+    const result = await deps.provider
+      .generate(
+        { description: p.description, framework: p.framework, type: p.type },
+        {
+          onProgress: (pct) => {
+            const progress = 10 + Math.floor(pct * 0.8);
+            if (progress - lastProgress < 5) return;
+            lastProgress = progress;
+            progressWrites = progressWrites.then(() => deps.record.progress(jobId, progress)).catch(() => undefined);
+          },
         },
-      },
-    );
-    const generation = await deps.store.save({
+      )
+      .finally(() => progressWrites);
+    const output: CachedOutput = {
+      files: result.files,
+      entrypoint: result.entrypoint,
+      instructions: result.instructions,
+      model: result.model,
+      provider: result.provider,
+      usage: result.usage,
+      framework: p.framework,
+      type: p.type,
+      source_generation_id: p.job_id,
+    };
+    const copy = await deps.store.save({
       id: jobId,
       userId: new ObjectId(p.user_id),
       projectId: new ObjectId(p.project_id),
       jobId,
       description: p.description,
       cacheKey: p.cache_key,
-      output: {
-        files: result.files,
-        entrypoint: result.entrypoint,
-        instructions: result.instructions,
-        model: result.model,
-        provider: result.provider,
-        usage: result.usage,
-        framework: p.framework,
-        type: p.type,
-        source_generation_id: p.job_id,
-      },
+      output,
       cached: false,
       costUsd: result.cost_usd,
       durationSeconds: (performance.now() - started) / 1000,
     });
-    return { generation, fromCache: false };
+    return { generation: withFiles(copy, output), fromCache: false };
   }
 
   /** The cache, else the lease and the model, else wait for whoever holds the lease. */
@@ -147,18 +150,28 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
   return async (job: Job<GenerateJobPayload>) => {
     const p = job.data;
     const jobId = new ObjectId(p.job_id);
-    const log = deps.logger.child({ job_id: p.job_id, user_id: p.user_id, project_id: p.project_id, request_id: p.request_id });
+    const log = deps.logger.child({
+      job_id: p.job_id,
+      user_id: p.user_id,
+      project_id: p.project_id,
+      request_id: p.request_id,
+    });
     const started = performance.now();
     if (!(await deps.record.start(jobId))) {
       log.info('generation_skipped', { reason: 'job already ended' });
       return null;
     }
-    log.info('generation_started', { framework: p.framework, type: p.type, force_regenerate: p.force_regenerate, attempt: job.attemptsMade + 1 });
+    log.info('generation_started', {
+      framework: p.framework,
+      type: p.type,
+      force_regenerate: p.force_regenerate,
+      attempt: job.attemptsMade + 1,
+    });
     try {
       const outcome = await produce(p, jobId, started);
       // A hit is free: give back what the submit reserved.
       if (outcome.fromCache) await refund(p, jobId);
-      const view = toGenerationView(outcome.generation, { withFiles: true });
+      const view = outcome.generation;
       await deps.record.complete(jobId, { generation: view });
       log.info('generation_completed', {
         generation_id: view.id,
@@ -177,13 +190,23 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       const code = errorCodeOf(err);
       const message = err instanceof LlmError ? err.message : 'Internal error while generating';
       if (!final) {
-        log.warn('generation_attempt_failed', { error: code, message, attempt: job.attemptsMade + 1, provider: deps.provider.name });
+        log.warn('generation_attempt_failed', {
+          error: code,
+          message,
+          attempt: job.attemptsMade + 1,
+          provider: deps.provider.name,
+        });
         await deps.record.progress(jobId, 0, 'queued');
         throw err;
       }
       await refund(p, jobId);
       await deps.record.fail(jobId, { code, message });
-      log.error('generation_failed', { error: code, message, provider: deps.provider.name, cause: err instanceof Error ? err.message : String(err) });
+      log.error('generation_failed', {
+        error: code,
+        message,
+        provider: deps.provider.name,
+        cause: err instanceof Error ? err.message : String(err),
+      });
       throw new UnrecoverableError(message);
     }
   };

@@ -14,11 +14,31 @@ export interface JobRecord {
   fail(id: ObjectId, error: JobError): Promise<void>;
 }
 
-export function createJobRecord(db: Db, redis: Redis, keyPrefix: string): JobRecord {
+/** What a {@link JobEndHook} learns of an ended job. */
+export type EndedJob = Pick<JobDocument, '_id' | 'kind' | 'user_id' | 'webhook_url'>;
+
+/** Runs after a job's record says it ended (e.g. to enqueue its webhook); must not throw. */
+export type JobEndHook = (job: EndedJob, outcome: 'completed' | 'failed') => Promise<void>;
+
+const ENDED_JOB_FIELDS = { _id: 1, kind: 1, user_id: 1, webhook_url: 1, status: 1 } as const;
+
+export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?: JobEndHook): JobRecord {
   const jobs = db.collection<JobDocument>(Collections.jobs);
+  // Only an unfinished job changes: a late progress write must never reopen a finished one.
   const write = async (id: ObjectId, set: Partial<JobDocument>) => {
-    await jobs.updateOne({ _id: id }, { $set: { ...set, updated_at: new Date() } });
+    const { modifiedCount } = await jobs.updateOne(
+      { _id: id, status: { $in: ['queued', 'active'] } },
+      { $set: { ...set, updated_at: new Date() } },
+    );
+    if (modifiedCount) await announceJobChange(redis, keyPrefix, id.toHexString());
+  };
+  // Same round trips as `write`: the update hands back the fields the hook needs. The document
+  // from before the update is small (no result yet); FerretDB refuses a projection here.
+  const finish = async (id: ObjectId, set: Partial<JobDocument>, outcome: 'completed' | 'failed') => {
+    if (!onEnd) return write(id, set);
+    const job = await jobs.findOneAndUpdate({ _id: id }, { $set: { ...set, updated_at: new Date() } }, { returnDocument: 'before' });
     await announceJobChange(redis, keyPrefix, id.toHexString());
+    if (job) await onEnd(job, outcome);
   };
   return {
     async start(id) {
@@ -28,10 +48,16 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string): JobRec
         { returnDocument: 'after' },
       );
       if (job) await announceJobChange(redis, keyPrefix, id.toHexString());
+      else if (onEnd) {
+        // Redelivered after it ended: the worker may have died between the final write and the
+        // hook, so run the hook again (it is idempotent).
+        const ended = await jobs.findOne({ _id: id, status: { $in: ['completed', 'failed'] } }, { projection: ENDED_JOB_FIELDS });
+        if (ended) await onEnd(ended, ended.status as 'completed' | 'failed');
+      }
       return job;
     },
     progress: (id, progress, status = 'active') => write(id, { status, progress: Math.round(progress) }),
-    complete: (id, result) => write(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }),
-    fail: (id, error) => write(id, { status: 'failed', error, finished_at: new Date() }),
+    complete: (id, result) => finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),
+    fail: (id, error) => finish(id, { status: 'failed', error, finished_at: new Date() }, 'failed'),
   };
 }

@@ -53,7 +53,8 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: bool.default(false),
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,
-  EXPORT_URL_TTL_SECONDS: int(60, 604800).default(86400),
+  // S3 caps presigned URLs at 7 days; 1 s is allowed so tests can watch a URL expire.
+  EXPORT_URL_TTL_SECONDS: int(1, 604800).default(86400),
   LLM_PROVIDER: z.enum(['openai', 'offline']).optional(),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -62,6 +63,9 @@ const schema = z.object({
   RATE_LIMIT_REGISTER_PER_HOUR: int(1, 1_000_000).default(5),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(1, 1_000_000).default(10),
   RATE_LIMIT_GENERATE_PER_MINUTE: planLimits.default({ free: 10, starter: 30, pro: 100, enterprise: null }),
+  RATE_LIMIT_EXPORT_PER_MINUTE: planLimits.default({ free: 10, starter: 30, pro: 100, enterprise: null }),
+  RATE_LIMIT_PURCHASE_PER_HOUR: int(1, 1_000_000).default(20),
+  PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400),
   ADMIN_EMAILS: z
@@ -82,6 +86,7 @@ const schema = z.object({
   GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
   CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  WEBHOOK_RETRY_BASE_MS: int(1, 3_600_000).default(10_000),
 });
 
 type Env = z.infer<typeof schema>;
@@ -120,6 +125,10 @@ export interface Config {
     loginPerMinute: number;
     /** Generate misses per minute by plan; `null` is unlimited. */
     generatePerMinute: Record<Plan, number | null>;
+    /** ZIP exports per minute by plan; `null` is unlimited. @defaultValue free=10, starter=30, pro=100 */
+    exportPerMinute: Record<Plan, number | null>;
+    /** Credit purchases per hour per user, every plan alike. @defaultValue 20 */
+    purchasePerHour: number;
   };
   jwt: { secret: string; ttlSeconds: number; generated: boolean };
   /** Lower-cased emails of admins. */
@@ -141,6 +150,20 @@ export interface Config {
   generationCostCredits: number;
   cacheTtlSeconds: number;
   webhookAllowPrivateNetworks: boolean;
+  /**
+   * First retry delay of a webhook delivery; later ones grow 4x each, up to 4096x, plus up to
+   * 25 % jitter (`webhookRetryDelayMs`). Tests shrink it; production keeps the default, which
+   * spreads 10 attempts over about 38 h. @defaultValue 10000
+   */
+  webhookRetryBaseMs: number;
+  payments: {
+    /**
+     * The payment provider of credit purchases; unset means purchases answer 503. The built-in
+     * `test` provider grants at once, so production gets it only when PAYMENT_PROVIDER=test says so.
+     * @defaultValue "test" outside production, unset in production
+     */
+    provider?: 'test';
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
@@ -148,6 +171,11 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   const raw = env[name];
   if (raw === undefined) return `${name} is required: ${issue.message}`;
   return `${name} is malformed: ${issue.message}`;
+}
+
+function paymentProvider(named: Env['PAYMENT_PROVIDER'], nodeEnv: Env['NODE_ENV']): 'test' | undefined {
+  if (named === 'none') return undefined;
+  return named ?? (nodeEnv === 'production' ? undefined : 'test');
 }
 
 function parseTrustProxy(raw: string): boolean | number | string {
@@ -205,6 +233,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       generatePerMinute: e.RATE_LIMIT_GENERATE_PER_MINUTE,
+      exportPerMinute: e.RATE_LIMIT_EXPORT_PER_MINUTE,
+      purchasePerHour: e.RATE_LIMIT_PURCHASE_PER_HOUR,
     },
     // Outside production a missing secret gets a random one: tokens then last only as long as the process.
     jwt: {
@@ -229,5 +259,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     generationCostCredits: e.GENERATION_COST_CREDITS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    payments: { provider: paymentProvider(e.PAYMENT_PROVIDER, e.NODE_ENV) },
   };
 }

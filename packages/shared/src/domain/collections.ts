@@ -6,5 +6,7 @@ export const Collections = {
   jobs: 'jobs',
   exports: 'exports',
   creditLedger: 'credit_ledger',
+  purchases: 'purchases',
   webhookDeliveries: 'webhook_deliveries',
+  webhookSecrets: 'webhook_secrets',
 } as const;

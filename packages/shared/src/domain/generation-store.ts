@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { ObjectId, type Db } from 'mongodb';
+import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
-import type { CachedOutput, GenerationDocument } from './generation';
+import { toGenerationView, type CachedOutput, type GenerationDocument, type GenerationView } from './generation';
 import type { ProjectDocument } from './project';
+import { withRedisMutex } from './redis-mutex';
 
 export interface GenerationStoreOptions {
   db: Db;
@@ -25,20 +26,38 @@ export interface NewGeneration {
   durationSeconds: number;
 }
 
+/** A project's own generation of a cached output, as the Redis pointer keeps it (no files). */
+export interface ProjectCopy {
+  view: GenerationView;
+  source_generation_id: string;
+}
+
+/** The view with the output's files: what a cache hit answers. */
+export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationView {
+  return { ...copy.view, files: output.files };
+}
+
 /**
  * Generations and the two-tier cache in front of them: Redis holds hot entries with a TTL,
  * MongoDB every generation (indexed by cache key). An entry holds output only; which project
  * owns which generation of it is a per-project pointer, so nothing of one user reaches another.
  */
 export interface GenerationStore {
+  /** One Redis round trip: the hot entry for `key` and `projectId`'s pointer to its own copy of it. */
+  probe(key: string, projectId: ObjectId): Promise<{ output: CachedOutput | null; copy: ProjectCopy | null }>;
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
   lookup(key: string): Promise<CachedOutput | null>;
   /** The Redis tier alone. */
   lookupHot(key: string): Promise<CachedOutput | null>;
   /** `projectId`'s own generation of this exact output, if it has one. */
-  findProjectCopy(projectId: ObjectId, output: CachedOutput, cacheKey: string): Promise<GenerationDocument | null>;
+  findProjectCopy(projectId: ObjectId, output: CachedOutput, cacheKey: string): Promise<ProjectCopy | null>;
   /** Writes a generation (idempotent on its id), points its project at it, and fills the cache. */
-  save(gen: NewGeneration): Promise<GenerationDocument>;
+  save(gen: NewGeneration): Promise<ProjectCopy>;
+  /**
+   * `projectId`'s copy of a cached output, made from `gen` when it has none. Serialised per
+   * project and key, so identical hits arriving together share one generation.
+   */
+  ensureProjectCopy(gen: NewGeneration): Promise<ProjectCopy>;
   /** Drops the Redis entry of `key`, so the next lookup reads MongoDB. */
   forget(key: string): Promise<void>;
 }
@@ -48,7 +67,8 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   const generations = db.collection<GenerationDocument>(Collections.generations);
   const projects = db.collection<ProjectDocument>(Collections.projects);
   const entryKey = (key: string) => `${keyPrefix}:cache:${key}`;
-  const pointerKey = (key: string, projectId: ObjectId) => `${keyPrefix}:cache:${key}:project:${projectId.toHexString()}`;
+  const pointerKey = (key: string, projectId: ObjectId) =>
+    `${keyPrefix}:cache:${key}:project:${projectId.toHexString()}`;
 
   function outputOf(g: GenerationDocument): CachedOutput {
     return {
@@ -64,17 +84,30 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     };
   }
 
+  function copyOf(g: GenerationDocument): ProjectCopy {
+    return { view: toGenerationView(g, { withFiles: false }), source_generation_id: g.source_generation_id };
+  }
+
+  const parse = <T>(raw: string | null | undefined): T | null => (raw ? (JSON.parse(raw) as T) : null);
+
   async function lookupHot(key: string): Promise<CachedOutput | null> {
-    const hot = await redis.get(entryKey(key));
-    return hot ? (JSON.parse(hot) as CachedOutput) : null;
+    return parse<CachedOutput>(await redis.get(entryKey(key)));
   }
 
   return {
+    async probe(key, projectId) {
+      const [entry, pointer] = await redis.mget(entryKey(key), pointerKey(key, projectId));
+      const output = parse<CachedOutput>(entry);
+      const copy = parse<ProjectCopy>(pointer);
+      // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
+      return { output, copy: output && copy?.source_generation_id === output.source_generation_id ? copy : null };
+    },
+
     lookupHot,
+
     async lookup(key) {
       const hot = await lookupHot(key);
       if (hot) return hot;
-      // Only generations that called the model are sources; copies carry the same output anyway.
       const [latest] = await generations.find({ cache_key: key }).sort({ created_at: -1 }).limit(1).toArray();
       if (!latest) return null;
       const output = outputOf(latest);
@@ -83,17 +116,16 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     },
 
     async findProjectCopy(projectId, output, cacheKey) {
-      const pointer = await redis.get(pointerKey(cacheKey, projectId));
-      const id = pointer && ObjectId.isValid(pointer) ? new ObjectId(pointer) : null;
-      const doc = id
-        ? await generations.findOne({ _id: id, project_id: projectId })
-        : await generations.findOne(
-            { project_id: projectId, cache_key: cacheKey, source_generation_id: output.source_generation_id },
-            { sort: { created_at: -1 } },
-          );
-      if (!doc || doc.source_generation_id !== output.source_generation_id) return null;
-      if (!id) await redis.set(pointerKey(cacheKey, projectId), doc._id.toHexString(), 'EX', ttlSeconds);
-      return doc;
+      const pointer = parse<ProjectCopy>(await redis.get(pointerKey(cacheKey, projectId)));
+      if (pointer?.source_generation_id === output.source_generation_id) return pointer;
+      const doc = await generations.findOne(
+        { project_id: projectId, cache_key: cacheKey, source_generation_id: output.source_generation_id },
+        { sort: { created_at: -1 }, projection: { files: 0 } },
+      );
+      if (!doc) return null;
+      const copy = copyOf(doc);
+      await redis.set(pointerKey(cacheKey, projectId), JSON.stringify(copy), 'EX', ttlSeconds);
+      return copy;
     },
 
     async save(gen) {
@@ -113,16 +145,26 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       // Upsert on the id: a job that runs twice (stalled, retried) keeps its first document.
       const { upsertedCount } = await generations.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
       const saved = upsertedCount ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
-      await projects.updateOne(
-        { _id: gen.projectId },
-        { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
-      );
-      await redis
-        .multi()
-        .set(entryKey(gen.cacheKey), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
-        .set(pointerKey(gen.cacheKey, gen.projectId), saved._id.toHexString(), 'EX', ttlSeconds)
-        .exec();
-      return saved;
+      const copy = copyOf(saved);
+      await Promise.all([
+        projects.updateOne(
+          { _id: gen.projectId },
+          { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
+        ),
+        redis
+          .multi()
+          .set(entryKey(gen.cacheKey), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
+          .set(pointerKey(gen.cacheKey, gen.projectId), JSON.stringify(copy), 'EX', ttlSeconds)
+          .exec(),
+      ]);
+      return copy;
+    },
+
+    async ensureProjectCopy(gen) {
+      const lock = `${keyPrefix}:lock:copy:${gen.cacheKey}:${gen.projectId.toHexString()}`;
+      return withRedisMutex(redis, lock, async () => {
+        return (await this.findProjectCopy(gen.projectId, gen.output, gen.cacheKey)) ?? (await this.save(gen));
+      });
     },
 
     async forget(key) {

@@ -1,8 +1,9 @@
 import type { JobsOptions } from 'bullmq';
 import type { Framework, ProjectType } from '../domain/generation';
+import { WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_TYPE } from '../webhooks/webhook-retry-schedule';
 
 /** Every BullMQ queue of the system. A worker refuses to start unless each has a processor. */
-export const QUEUE_NAMES = ['generate'] as const;
+export const QUEUE_NAMES = ['generate', 'export', 'webhook'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Payload of a `generate` job. Ids are hex strings: payloads travel as JSON. */
@@ -21,9 +22,32 @@ export interface GenerateJobPayload {
   request_id: string;
 }
 
+/** Payload of an `export` job: ZIP one generation of a project into S3. */
+export interface ExportJobPayload {
+  /** Also the BullMQ job id and the id of the export record the job writes. */
+  job_id: string;
+  user_id: string;
+  project_id: string;
+  generation_id: string;
+  request_id: string;
+}
+
+/** Payload of a `webhook` job: deliver the end event of one job to its `webhook_url`. */
+export interface WebhookJobPayload {
+  /** The `webhook-id`, also the BullMQ job id and the delivery record's id (see `webhookId`). */
+  webhook_id: string;
+  /** The job whose end this announces; the body is built from its record at each attempt. */
+  job_id: string;
+  user_id: string;
+  event_type: string;
+  url: string;
+}
+
 /** One payload type per queue: the contract API and worker both import. */
 export interface QueuePayloads {
   generate: GenerateJobPayload;
+  export: ExportJobPayload;
+  webhook: WebhookJobPayload;
 }
 
 /**
@@ -35,6 +59,23 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     attempts: 3,
     backoff: { type: 'exponential', delay: 2000 },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  },
+  // S3 hiccups are short: retry after 1 s, 2 s and 4 s. A longer outage fails the job
+  // (`export_failed`) within seconds, and the client may simply ask again.
+  export: {
+    attempts: 4,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  },
+  // Receivers can be down for a day: see webhookRetryDelayMs for the schedule (the worker maps
+  // this backoff type to it). Kept a week after the end, so a repeated enqueue with the same id
+  // stays a no-op; the delivery record guards beyond that.
+  webhook: {
+    attempts: WEBHOOK_ATTEMPTS,
+    backoff: { type: WEBHOOK_BACKOFF_TYPE },
+    removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   },
 };

@@ -1,0 +1,84 @@
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { isFinished, type JobDocument } from '@vectort/shared';
+import { parseObjectId } from '../http/object-id';
+import { runMiddleware } from '../http/run-middleware';
+import { parseInput } from '../http/validate';
+import { recordRoute } from '../middleware/request-context';
+import type { ExportsService } from '../services/exports.service';
+import type { JobWatcher } from '../services/job-watcher';
+import type { JobsService } from '../services/jobs.service';
+import type { ProjectsService } from '../services/projects.service';
+
+export interface ExportRoutesDeps {
+  auth: RequestHandler;
+  projects: ProjectsService;
+  exports: ExportsService;
+  jobs: JobsService;
+  watcher: JobWatcher;
+  /** The per-plan export limit (API.md "Rate limits"); runs after the project is known to be the caller's. */
+  exportLimiter: RequestHandler;
+  allowPrivateWebhooks: boolean;
+}
+
+const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
+
+function exportBody(allowPrivateWebhooks: boolean) {
+  return z.strictObject({
+    generation_id: z
+      .string()
+      .regex(/^[0-9a-f]{24}$/i, 'must be a generation id')
+      .optional(),
+    webhook_url: z
+      .url({ protocol: allowPrivateWebhooks ? /^https?$/ : /^https$/ })
+      .max(2048)
+      .optional(),
+  });
+}
+
+/** `POST /api/projects/:id/export/zip` (with `?wait=`) and `GET /api/projects/:id/export`; owner only. */
+export function exportRoutes(deps: ExportRoutesDeps): Router {
+  const router = Router();
+  const body = exportBody(deps.allowPrivateWebhooks);
+
+  router.post('/projects/:id/export/zip', recordRoute, deps.auth, async (req, res) => {
+    const user = req.user!;
+    const project = await deps.projects.get(user._id, parseObjectId(req.params.id as string, 'Project'));
+    const { wait } = parseInput(waitQuery, req.query, 'query');
+    const input = parseInput(body, req.body, 'body');
+    await runMiddleware(deps.exportLimiter, req, res);
+    let job: JobDocument = await deps.exports.enqueue(user, project, input, req.id);
+    const jobId = job._id.toHexString();
+    req.log.info('export_queued', { project_id: project._id.toHexString(), job_id: jobId });
+
+    // Long-poll as GET /api/jobs/:id does: woken by the worker's announcements.
+    const deadline = Date.now() + wait * 1000;
+    const closed = new AbortController();
+    res.on('close', () => closed.abort());
+    while (!isFinished(job.status) && Date.now() < deadline && !closed.signal.aborted) {
+      await deps.watcher.nextChange(
+        jobId,
+        AbortSignal.any([closed.signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
+      );
+      job = await deps.jobs.get(user._id, job._id);
+    }
+    if (job.status === 'completed' && job.result) {
+      res.status(200).json(job.result);
+      return;
+    }
+    // Not done within `wait` (or failed): the status URL tells the rest.
+    const statusUrl = `/api/jobs/${jobId}`;
+    res
+      .status(202)
+      .location(statusUrl)
+      .json({ status: job.status, job_id: jobId, status_url: statusUrl, ...(job.error ? { error: job.error } : {}) });
+  });
+
+  router.get('/projects/:id/export', recordRoute, deps.auth, async (req, res) => {
+    const projectId = parseObjectId(req.params.id as string, 'Project');
+    await deps.projects.get(req.user!._id, projectId);
+    res.json(await deps.exports.latest(req.user!._id, projectId));
+  });
+
+  return router;
+}
