@@ -22,7 +22,8 @@ export function requestContext(logger: Logger): RequestHandler {
         route: req.routeTemplate ?? 'unmatched',
         status: res.statusCode,
         duration_ms: Math.round(durationMs * 100) / 100,
-        user_id: req.user?._id.toHexString(),
+        user_id: (req.userId ?? req.user?._id)?.toHexString(),
+        cache: res.getHeader('X-Cache'),
       });
     });
     next();

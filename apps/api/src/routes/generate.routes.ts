@@ -66,7 +66,6 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     try {
       const hit = await deps.generations.tryCache(userId, projectId, input);
       if (hit) {
-        req.log.info('generation_cache_hit', { project_id: projectId.toHexString(), generation_id: hit.id });
         response = { status: 200, headers: { 'X-Cache': 'HIT' }, body: { status: 'completed', cached: true, generation: hit } };
       } else {
         const user = await loadUser(req, deps.users);

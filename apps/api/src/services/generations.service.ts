@@ -60,11 +60,12 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
   return {
     async tryCache(userId, projectId, req) {
       const key = cacheKey(req, deps.generatorVersion);
-      const [, probe] = await Promise.all([
-        deps.owners.assertOwner(userId, projectId),
-        req.force_regenerate ? undefined : deps.store.probe(key, projectId),
-      ]);
-      if (!probe) return null;
+      if (req.force_regenerate) {
+        await deps.owners.assertOwner(userId, projectId);
+        return null;
+      }
+      const probe = await deps.store.probe(key, projectId, [deps.owners.redisKey(projectId)]);
+      await deps.owners.assertOwner(userId, projectId, probe.also[0]);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
       const output = probe.output ?? (await deps.store.lookup(key));
       if (!output) return null;

@@ -7,7 +7,9 @@ const OWNER_TTL_SECONDS = 24 * 3600;
 
 export interface ProjectOwners {
   /** Resolves when `projectId` belongs to `userId`; 404 otherwise (another user's project is never revealed). */
-  assertOwner(userId: ObjectId, projectId: ObjectId): Promise<void>;
+  assertOwner(userId: ObjectId, projectId: ObjectId, cachedOwner?: string | null): Promise<void>;
+  /** The Redis key holding the owner, for callers that batch it into their own read. */
+  redisKey(projectId: ObjectId): string;
   /** Forgets the owner of a deleted project. */
   forget(projectId: ObjectId): Promise<void>;
 }
@@ -20,8 +22,9 @@ export function createProjectOwners(db: Db, redis: Redis, keyPrefix: string): Pr
   const projects = db.collection<ProjectDocument>(Collections.projects);
   const key = (projectId: ObjectId) => `${keyPrefix}:project-owner:${projectId.toHexString()}`;
   return {
-    async assertOwner(userId, projectId) {
-      const cached = await redis.get(key(projectId));
+    redisKey: key,
+    async assertOwner(userId, projectId, cachedOwner) {
+      const cached = cachedOwner === undefined ? await redis.get(key(projectId)) : cachedOwner;
       if (cached) {
         if (cached !== userId.toHexString()) throw new NotFoundError('Project');
         return;

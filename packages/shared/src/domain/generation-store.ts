@@ -43,8 +43,15 @@ export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationVi
  * owns which generation of it is a per-project pointer, so nothing of one user reaches another.
  */
 export interface GenerationStore {
-  /** One Redis round trip: the hot entry for `key` and `projectId`'s pointer to its own copy of it. */
-  probe(key: string, projectId: ObjectId): Promise<{ output: CachedOutput | null; copy: ProjectCopy | null }>;
+  /**
+   * One Redis round trip: the hot entry for `key`, `projectId`'s pointer to its own copy of it,
+   * and the values of `alsoRead` (other keys the caller needs on the same path).
+   */
+  probe(
+    key: string,
+    projectId: ObjectId,
+    alsoRead?: string[],
+  ): Promise<{ output: CachedOutput | null; copy: ProjectCopy | null; also: (string | null)[] }>;
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
   lookup(key: string): Promise<CachedOutput | null>;
   /** The Redis tier alone. */
@@ -95,12 +102,12 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   }
 
   return {
-    async probe(key, projectId) {
-      const [entry, pointer] = await redis.mget(entryKey(key), pointerKey(key, projectId));
+    async probe(key, projectId, alsoRead = []) {
+      const [entry, pointer, ...also] = await redis.mget(entryKey(key), pointerKey(key, projectId), ...alsoRead);
       const output = parse<CachedOutput>(entry);
       const copy = parse<ProjectCopy>(pointer);
       // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
-      return { output, copy: output && copy?.source_generation_id === output.source_generation_id ? copy : null };
+      return { output, copy: output && copy?.source_generation_id === output.source_generation_id ? copy : null, also };
     },
 
     lookupHot,
