@@ -5,7 +5,16 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import type { Registry } from 'prom-client';
-import { createCreditsLedger, createGenerationStore, generatorVersion, type Config, type Logger, type QueueName } from '@vectort/shared';
+import {
+  createCreditsLedger,
+  createGenerationStore,
+  createMetrics,
+  generatorVersion,
+  type Config,
+  type ErrorReporter,
+  type Logger,
+  type QueueName,
+} from '@vectort/shared';
 import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import './http/request-state';
 import { authenticate, requireAuth } from './middleware/auth';
@@ -28,6 +37,7 @@ import { createExportsService } from './services/exports.service';
 import type { JobWatcher } from './services/job-watcher';
 import { createJobsService } from './services/jobs.service';
 import { createPaymentProvider } from './services/payments/create-payment-provider';
+import { registerApiGauges } from './services/api-gauges';
 import { createProjectOwners } from './services/project-owners';
 import { createProjectsService } from './services/projects.service';
 import { createPurchasesService } from './services/purchases.service';
@@ -43,6 +53,8 @@ export interface AppDeps {
   redis: Redis;
   s3: S3Client;
   metrics: Registry;
+  /** Sentry (or nothing): where 5xx errors are reported. */
+  errorReporter?: ErrorReporter;
   /** Producers for every queue. */
   queues: Record<QueueName, Queue>;
   /** Wakes long-polls and event streams when a worker announces a job change. */
@@ -72,6 +84,8 @@ export function createApp(deps: AppDeps): Express {
   });
   const auth = requireAuth(tokens, users);
   const rateLimited = rateLimitedCounter(deps.metrics);
+  const metrics = createMetrics(deps.metrics);
+  const activeUsers = registerApiGauges({ registry: deps.metrics, queues: deps.queues, db, redis, keyPrefix: config.redisKeyPrefix });
   const limiter = (name: string, windowMs: number, limit: number) =>
     createLimiter({ redis, keyPrefix: config.redisKeyPrefix, name, windowMs, limit, rateLimited });
   const planLimits = { generate: config.rateLimits.generatePerMinute, export: config.rateLimits.exportPerMinute };
@@ -80,12 +94,12 @@ export function createApp(deps: AppDeps): Express {
     createPlanLimiter({ redis, keyPrefix: config.redisKeyPrefix, name, perMinute: planLimits[name], rateLimited });
   const generateLimiter = planLimiter('generate');
 
-  app.use(requestContext(deps.logger));
-  // Before the global helmet: the admin UI needs a looser CSP of its own. Unset credentials: not mounted (404).
+  app.use(requestContext(deps.logger, metrics, activeUsers));
+  app.use(helmet());
+  // Bull Board 9 works under helmet's default CSP (checked in headless Chromium). Unset credentials: not mounted (404).
   if (config.adminUser && config.adminPassword) {
     app.use(BULL_BOARD_PATH, bullBoardRouter({ queues: deps.queues, user: config.adminUser, password: config.adminPassword }));
   }
-  app.use(helmet());
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ db, redis, s3: deps.s3, bucket: config.s3.bucket }));
@@ -107,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
     generateRoutes({
       auth,
       authenticate: authenticate(tokens),
+      cacheRequests: metrics.cacheRequests,
       users,
       projects,
       generations,
@@ -152,6 +167,6 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(notFoundHandler);
-  app.use(errorHandler);
+  app.use(errorHandler(deps.errorReporter));
   return app;
 }

@@ -1,6 +1,6 @@
+import { config, errorReporter } from './instrument';
 import type { Server } from 'node:http';
 import {
-  ConfigError,
   createLogger,
   createMetricsRegistry,
   createMongo,
@@ -8,8 +8,6 @@ import {
   createRedis,
   createS3,
   ensureIndexes,
-  loadConfig,
-  loadDotenv,
   logProcessWarnings,
   waitForRedis,
 } from '@vectort/shared';
@@ -17,8 +15,6 @@ import { createApp } from './app';
 import { createJobWatcher } from './services/job-watcher';
 
 async function main(): Promise<void> {
-  loadDotenv();
-  const config = loadConfig();
   const logger = createLogger({ service: 'api', level: config.logLevel });
   logProcessWarnings(logger);
   if (config.jwt.generated) logger.warn('jwt_secret_generated', { message: 'JWT_SECRET unset: tokens last only as long as this process' });
@@ -34,7 +30,7 @@ async function main(): Promise<void> {
   const watcher = createJobWatcher(subscriber, config.redisKeyPrefix, logger);
   const queues = createQueues(redis, config.redisKeyPrefix);
 
-  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics, queues, watcher });
+  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics, queues, watcher, errorReporter });
   const server: Server = app.listen(config.port, () => logger.info('api_listening', { port: config.port }));
 
   let stopping = false;
@@ -51,6 +47,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([mongo.client.close(), redis.quit(), subscriber.quit()]);
     s3.destroy();
     logger.info('api_stopped');
+    await errorReporter.flush();
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown(signal));
@@ -58,7 +55,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   // One line naming the problem, as the contract asks for configuration errors.
-  const message = err instanceof ConfigError ? err.message : `api failed to start: ${err instanceof Error ? err.message : String(err)}`;
+  const message = `api failed to start: ${err instanceof Error ? err.message : String(err)}`;
   process.stderr.write(`${message}\n`);
-  process.exit(1);
+  errorReporter.capture(err);
+  void errorReporter.flush().finally(() => process.exit(1));
 });

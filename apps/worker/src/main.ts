@@ -1,13 +1,12 @@
+import { config, errorReporter } from './instrument';
 import {
-  ConfigError,
   createLogger,
   createMetricsRegistry,
   createMongo,
   createQueues,
   createRedis,
+  createS3,
   ensureIndexes,
-  loadConfig,
-  loadDotenv,
   logProcessWarnings,
   waitForRedis,
 } from '@vectort/shared';
@@ -16,8 +15,6 @@ import { createLlmProvider } from './llm/create-llm-provider';
 import { createWorkers } from './worker-app';
 
 async function main(): Promise<void> {
-  loadDotenv();
-  const config = loadConfig();
   const logger = createLogger({ service: 'worker', level: config.logLevel });
   logProcessWarnings(logger);
 
@@ -28,7 +25,8 @@ async function main(): Promise<void> {
   const metrics = createMetricsRegistry('worker');
   const metricsServer = await startMetricsServer(metrics, config.workerMetricsPort);
   const queues = createQueues(redis, config.redisKeyPrefix);
-  const workers = createWorkers({ config, logger, db: mongo.db, redis, queues, provider: createLlmProvider(config.llm) });
+  const s3 = createS3(config.s3);
+  const workers = createWorkers({ config, logger, db: mongo.db, redis, queues, provider: createLlmProvider(config.llm), s3, registry: metrics, errorReporter });
   logger.info('worker_started', {
     metrics_port: config.workerMetricsPort,
     concurrency: config.workerConcurrency,
@@ -45,14 +43,17 @@ async function main(): Promise<void> {
     await Promise.allSettled(Object.values(queues).map((q) => q.close()));
     await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     await Promise.allSettled([mongo.client.close(), redis.quit()]);
+    s3.destroy();
     logger.info('worker_stopped');
+    await errorReporter.flush();
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown(signal));
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.message : `worker failed to start: ${err instanceof Error ? err.message : String(err)}`;
+  const message = `worker failed to start: ${err instanceof Error ? err.message : String(err)}`;
   process.stderr.write(`${message}\n`);
-  process.exit(1);
+  errorReporter.capture(err);
+  void errorReporter.flush().finally(() => process.exit(1));
 });

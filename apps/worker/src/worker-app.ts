@@ -1,20 +1,28 @@
-import { Worker, type Processor, type Queue } from 'bullmq';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Worker, type Processor, type Queue, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
+import type { Registry } from 'prom-client';
 import {
   QUEUE_NAMES,
   createCreditsLedger,
+  createMetrics,
   createGenerationStore,
   queuePrefix,
   type Config,
+  type ErrorReporter,
   type Logger,
   type QueueName,
 } from '@vectort/shared';
 import type { LlmProvider } from './llm/llm-provider';
+import { EXPORT_CONCURRENCY, EXPORT_LEASE_TTL_MS, createExportProcessor } from './processors/export.processor';
 import { createGenerateProcessor } from './processors/generate.processor';
 import { createJobRecord } from './processors/job-record';
 import { createLeaseManager } from './processors/llm-lease';
 import { startRequeueLoop } from './processors/requeue-lost-jobs';
+import { createWebhookEnqueuer } from './webhooks/enqueue-webhook';
+import { webhookWorkerSettings } from './webhooks/webhook-backoff';
+import { createWebhookProcessor } from './webhooks/webhook.processor';
 
 export interface WorkerDeps {
   config: Config;
@@ -25,6 +33,11 @@ export interface WorkerDeps {
   /** Producers, used to re-add jobs Redis lost. */
   queues: Record<QueueName, Queue>;
   provider: LlmProvider;
+  /** Where export ZIPs are written (`config.s3.bucket`). */
+  s3: S3Client;
+  /** The worker's Prometheus registry. */
+  registry: Registry;
+  errorReporter: ErrorReporter;
 }
 
 export interface Workers {
@@ -45,8 +58,9 @@ export function assertEveryQueueHandled(processors: Partial<Record<string, Proce
 /** Starts a BullMQ worker for every queue; `main.ts` and the tests both call it. */
 export function createWorkers(deps: WorkerDeps): Workers {
   const { config, db, redis, logger } = deps;
+  const metrics = createMetrics(deps.registry);
   const store = createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds });
-  const record = createJobRecord(db, redis, config.redisKeyPrefix);
+  const record = createJobRecord(db, redis, config.redisKeyPrefix, createWebhookEnqueuer(deps.queues.webhook, logger));
 
   const processors: Record<QueueName, Processor> = {
     generate: createGenerateProcessor({
@@ -56,10 +70,28 @@ export function createWorkers(deps: WorkerDeps): Workers {
       leases: createLeaseManager(redis, config.redisKeyPrefix, config.llmLeaseTtlMs),
       record,
       logger,
+      metrics,
+      reporter: deps.errorReporter,
+      model: config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model,
       maxWaitMs: 2 * config.llm.timeoutSeconds * 1000,
     }),
+    export: createExportProcessor({
+      db,
+      s3: deps.s3,
+      bucket: config.s3.bucket,
+      urlTtlSeconds: config.exportUrlTtlSeconds,
+      record,
+      leases: createLeaseManager(redis, config.redisKeyPrefix, EXPORT_LEASE_TTL_MS),
+      logger,
+    }),
+    webhook: createWebhookProcessor({ db, logger, allowPrivate: config.webhookAllowPrivateNetworks, retryBaseMs: config.webhookRetryBaseMs }),
   };
   assertEveryQueueHandled(processors);
+  // Per-queue worker settings beyond the common ones below.
+  const extraOptions: Partial<Record<QueueName, Partial<WorkerOptions>>> = {
+    webhook: { settings: webhookWorkerSettings(config.webhookRetryBaseMs) },
+    export: { concurrency: Math.min(config.workerConcurrency, EXPORT_CONCURRENCY) },
+  };
 
   const workers = QUEUE_NAMES.map((name) => {
     const worker = new Worker(name, processors[name], {
@@ -69,9 +101,22 @@ export function createWorkers(deps: WorkerDeps): Workers {
       lockDuration: config.workerLockDurationMs,
       stalledInterval: config.workerLockDurationMs,
       maxStalledCount: 2,
+      ...extraOptions[name],
     });
     worker.on('error', (err) => logger.error('worker_error', { queue: name, error: err.message }));
     worker.on('stalled', (jobId) => logger.warn('job_stalled', { queue: name, job_id: jobId }));
+    // Generate failures are reported by their processor, with the error type; others here.
+    if (name !== 'generate') {
+      worker.on('failed', (job, err) => {
+        const final = err.name === 'UnrecoverableError' || (job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true);
+        if (!final) return;
+        const data = (job?.data ?? {}) as { user_id?: string; project_id?: string };
+        deps.errorReporter.capture(err, {
+          user: data.user_id ? { id: data.user_id } : undefined,
+          tags: { queue: name, job_id: job?.id ?? 'unknown', ...(data.project_id ? { project_id: data.project_id } : {}) },
+        });
+      });
+    }
     return worker;
   });
   const stopSweep = startRequeueLoop({ db, queues: deps.queues, logger });

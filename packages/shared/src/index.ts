@@ -34,3 +34,5 @@ export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-secrets';
 export * from './webhooks/webhook-delivery';
 export * from './webhooks/webhook-retry-schedule';
+export * from './metrics/metrics';
+export * from './observability/error-reporter';

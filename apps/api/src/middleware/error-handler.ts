@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, NotFoundError, UnavailableError, ValidationError } from '@vectort/shared';
+import { AppError, NotFoundError, UnavailableError, ValidationError, type ErrorReporter } from '@vectort/shared';
 
 /** Unknown routes: the contract's 404 body. */
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new NotFoundError('Route'));
@@ -38,8 +38,12 @@ function toAppError(err: unknown): AppError | undefined {
   return undefined;
 }
 
-/** The one error middleware: every error becomes the contract's JSON body; 500s never leak details. */
-export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+/**
+ * The one error middleware: every error becomes the contract's JSON body; 500s never leak
+ * details. Server-side failures (5xx) go to the error reporter with the user; 4xx do not.
+ */
+export function errorHandler(reporter?: ErrorReporter): ErrorRequestHandler {
+  return (err, req, res, next) => {
   if (res.headersSent) {
     next(err);
     return;
@@ -47,6 +51,11 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   const appError = toAppError(err) ?? new AppError('internal', 500, 'Internal server error');
   if (appError.httpStatus >= 500) {
     req.log?.error('request_failed', { error: err, code: appError.code });
+    const userId = (req.userId ?? req.user?._id)?.toHexString();
+    reporter?.capture(err, {
+      user: userId ? { id: userId, email: req.user?.email } : undefined,
+      tags: { request_id: req.id, route: req.routeTemplate ?? 'unmatched', error_code: appError.code },
+    });
   }
   if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
   res.status(appError.httpStatus).json({
@@ -57,4 +66,5 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
     },
     request_id: req.id,
   });
-};
+  };
+}

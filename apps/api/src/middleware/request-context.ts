@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '@vectort/shared';
+import type { Logger, Metrics } from '@vectort/shared';
+import type { ActiveUsers } from '../services/api-gauges';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -8,7 +9,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Gives each request an id (the client's `X-Request-Id` when it is sane, else a new UUID),
  * echoes it, attaches a child logger, and writes one access line when the response ends.
  */
-export function requestContext(logger: Logger): RequestHandler {
+export function requestContext(logger: Logger, metrics?: Metrics, activeUsers?: ActiveUsers): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     req.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -17,12 +18,19 @@ export function requestContext(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = req.routeTemplate ?? 'unmatched';
+      const userId = (req.userId ?? req.user?._id)?.toHexString();
+      if (userId) activeUsers?.seen(userId);
+      metrics?.httpDuration.observe(
+        { method: req.method, route, status_class: `${Math.floor(res.statusCode / 100)}xx` },
+        durationMs / 1000,
+      );
       req.log.info('request', {
         method: req.method,
-        route: req.routeTemplate ?? 'unmatched',
+        route,
         status: res.statusCode,
         duration_ms: Math.round(durationMs * 100) / 100,
-        user_id: (req.userId ?? req.user?._id)?.toHexString(),
+        user_id: userId,
         cache: res.getHeader('X-Cache'),
       });
     });

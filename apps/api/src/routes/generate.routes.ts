@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { FRAMEWORKS, PROJECT_TYPES, assertWebhookUrlAllowed, toGenerationView } from '@vectort/shared';
+import { FRAMEWORKS, PROJECT_TYPES, assertWebhookUrlAllowed, toGenerationView, type Metrics } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { runMiddleware } from '../http/run-middleware';
@@ -20,6 +20,8 @@ export interface GenerateRoutesDeps {
   projects: ProjectsService;
   generations: GenerationsService;
   idempotency: IdempotencyService;
+  /** Counts hits, misses and bypasses (force_regenerate). */
+  cacheRequests?: Metrics['cacheRequests'];
   /** Runs on misses only: cache hits never count against the plan's limit. */
   generateLimiter: RequestHandler;
   allowPrivateWebhooks: boolean;
@@ -65,6 +67,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     let response: StoredResponse;
     try {
       const hit = await deps.generations.tryCache(userId, projectId, input);
+      deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss' });
       if (hit) {
         response = { status: 200, headers: { 'X-Cache': 'HIT' }, body: { status: 'completed', cached: true, generation: hit } };
       } else {

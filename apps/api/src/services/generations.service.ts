@@ -118,6 +118,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
             cache_key: cacheKey(req, deps.generatorVersion),
             force_regenerate: req.force_regenerate,
             reserved_credits: cost,
+            plan: user.plan,
             request_id: requestId,
           },
         );

@@ -7,8 +7,10 @@ import {
   type GenerateJobPayload,
   type GenerationStore,
   type GenerationView,
+  type ErrorReporter,
   type JobErrorCode,
   type Logger,
+  type Metrics,
 } from '@vectort/shared';
 import { LlmError } from '../llm/llm-errors';
 import type { LlmProvider } from '../llm/llm-provider';
@@ -25,6 +27,10 @@ export interface GenerateProcessorDeps {
   leases: LeaseManager;
   record: JobRecord;
   logger: Logger;
+  metrics: Metrics;
+  reporter: ErrorReporter;
+  /** The configured model, the label of failures that never got an answer. */
+  model: string;
   /** A waiter gives up (and the attempt fails as `timeout`) after this long. */
   maxWaitMs: number;
 }
@@ -147,6 +153,17 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     }
   }
 
+  function recordCompletion(p: GenerateJobPayload, view: GenerationView, fromCache: boolean, submittedAt: number): void {
+    const m = deps.metrics;
+    m.generationsTotal.inc({ status: 'completed', model: view.model, framework: p.framework });
+    if (fromCache) return;
+    m.generationDuration.observe({ model: view.model, framework: p.framework }, (Date.now() - submittedAt) / 1000);
+    m.llmCostUsd.inc({ provider: view.provider, model: view.model }, view.cost_usd);
+    m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'prompt' }, view.usage.prompt_tokens);
+    m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'completion' }, view.usage.completion_tokens);
+    if (p.reserved_credits > 0) m.creditsConsumed.inc({ plan: p.plan ?? 'unknown' }, p.reserved_credits);
+  }
+
   return async (job: Job<GenerateJobPayload>) => {
     const p = job.data;
     const jobId = new ObjectId(p.job_id);
@@ -173,6 +190,7 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       if (outcome.fromCache) await refund(p, jobId);
       const view = outcome.generation;
       await deps.record.complete(jobId, { generation: view });
+      recordCompletion(p, view, outcome.fromCache, job.timestamp);
       log.info('generation_completed', {
         generation_id: view.id,
         duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
@@ -192,7 +210,7 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       if (!final) {
         log.warn('generation_attempt_failed', {
           error: code,
-          message,
+          error_message: message,
           attempt: job.attemptsMade + 1,
           provider: deps.provider.name,
         });
@@ -203,9 +221,14 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       await deps.record.fail(jobId, { code, message });
       log.error('generation_failed', {
         error: code,
-        message,
+        error_message: message,
         provider: deps.provider.name,
         cause: err instanceof Error ? err.message : String(err),
+      });
+      deps.metrics.generationsTotal.inc({ status: 'failed', model: deps.model, framework: p.framework });
+      deps.reporter.capture(err, {
+        user: { id: p.user_id },
+        tags: { project_id: p.project_id, job_id: p.job_id, error_type: code, provider: deps.provider.name },
       });
       throw new UnrecoverableError(message);
     }

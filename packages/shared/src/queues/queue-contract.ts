@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import type { Framework, ProjectType } from '../domain/generation';
+import type { Plan } from '../domain/plan';
 import { WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_TYPE } from '../webhooks/webhook-retry-schedule';
 
 /** Every BullMQ queue of the system. A worker refuses to start unless each has a processor. */
@@ -19,6 +20,8 @@ export interface GenerateJobPayload {
   force_regenerate: boolean;
   /** Credits reserved at submit; refunded once if the job finally fails or ends as a cache hit. */
   reserved_credits: number;
+  /** The user's plan at submit, for the credits-consumed metric. */
+  plan: Plan;
   request_id: string;
 }
 
