@@ -68,7 +68,10 @@ if (args.child) {
       s3,
       bucket: config.s3.bucket,
       key: `bench/${process.pid}/code.zip`,
-      entries: names.map((n) => ({ name: `files/${n}`, content: fs.createReadStream(path.join(dir, n)) })),
+      // Lazily: each file is opened only when the archive is ready for it.
+      entries: (function* () {
+        for (const n of names) yield { name: `files/${n}`, content: fs.createReadStream(path.join(dir, n)) };
+      })(),
     });
     zipBytes = result.sizeBytes;
     s3.destroy();

@@ -90,7 +90,9 @@ export function definitions(cfg, log) {
         const bin = s3rverScript();
         // --directory also holds the log file; s3rver ignores files that are not bucket dirs.
         const opts = { address: HOST, port: cfg.s3Port, directory: dir('s3'), 'configure-bucket': cfg.bucket };
-        return { cmd: process.execPath, args: [bin, ...flags(opts), '--silent'] };
+        // s3rver signs ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its
+        // legacy provider: without it every truncated listing answers 500.
+        return { cmd: process.execPath, args: ['--openssl-legacy-provider', bin, ...flags(opts), '--silent'] };
       },
       async after() {
         // --configure-bucket only acts at s3rver's start; a reused one may lack the bucket.
