@@ -64,9 +64,17 @@ export function createPurchasesService(deps: PurchasesServiceDeps): PurchasesSer
 
       let charge: ChargeResult;
       try {
-        charge = await provider.charge({ purchaseId: doc._id, userId: user._id, pack, credits: offer.credits, amountCents: offer.amountCents });
+        charge = await provider.charge({
+          purchaseId: doc._id,
+          userId: user._id,
+          pack,
+          credits: offer.credits,
+          amountCents: offer.amountCents,
+        });
       } catch (err) {
-        await purchases.updateOne({ _id: doc._id }, { $set: { status: 'failed', updated_at: new Date() } }).catch(() => undefined);
+        await purchases
+          .updateOne({ _id: doc._id }, { $set: { status: 'failed', updated_at: new Date() } })
+          .catch(() => undefined);
         throw err;
       }
 
@@ -81,12 +89,19 @@ export function createPurchasesService(deps: PurchasesServiceDeps): PurchasesSer
           reason: 'purchase',
           jobId: null,
         });
-        if (granted === 'insufficient') throw new Error(`purchase ${doc._id.toHexString()}: user ${user._id.toHexString()} is gone`);
+        if (granted === 'insufficient')
+          throw new Error(`purchase ${doc._id.toHexString()}: user ${user._id.toHexString()} is gone`);
         settled = { ...settled, status: 'completed' };
       }
       await purchases.updateOne(
         { _id: doc._id },
-        { $set: { status: settled.status, provider_reference: settled.provider_reference, updated_at: settled.updated_at } },
+        {
+          $set: {
+            status: settled.status,
+            provider_reference: settled.provider_reference,
+            updated_at: settled.updated_at,
+          },
+        },
       );
       const after = await users.findOne({ _id: user._id }, { projection: { credits: 1 } });
       return { purchase: settled, balance: after?.credits ?? user.credits };
