@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { FRAMEWORKS, PROJECT_TYPES, assertWebhookUrlAllowed, toGenerationView, type Metrics } from '@vectort/shared';
+import { FRAMEWORKS, PROJECT_TYPES, assertWebhookUrlAllowed, toGenerationView, type Metrics, type UserDocument } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { runMiddleware } from '../http/run-middleware';
@@ -66,12 +66,17 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
 
     let response: StoredResponse;
     try {
-      const hit = await deps.generations.tryCache(userId, projectId, input);
+      // On a likely miss the user (plan, credits) is read while the cache's MongoDB tier is.
+      let userLoad: Promise<UserDocument> | undefined;
+      const hit = await deps.generations.tryCache(userId, projectId, input, () => {
+        userLoad = loadUser(req, deps.users);
+        userLoad.catch(() => undefined);
+      });
       deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss' });
       if (hit) {
         response = { status: 200, headers: { 'X-Cache': 'HIT' }, body: { status: 'completed', cached: true, generation: hit } };
       } else {
-        const user = await loadUser(req, deps.users);
+        const user = await (userLoad ?? loadUser(req, deps.users));
         await runMiddleware(deps.generateLimiter, req, res);
         const jobId = await deps.generations.enqueue(user, projectId, input, req.id);
         req.log.info('generation_queued', { project_id: projectId.toHexString(), job_id: jobId, force: input.force_regenerate });

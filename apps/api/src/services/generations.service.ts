@@ -7,6 +7,7 @@ import {
   withFiles,
   type CreditsLedger,
   type Framework,
+  type GenerateJobPayload,
   type GenerationDocument,
   type GenerationStore,
   type GenerationView,
@@ -32,7 +33,7 @@ export interface GenerationsService {
    * Checks that the project is the user's (404 otherwise) and answers from the cache when it
    * can: free, and on the hot path without touching MongoDB. `null` is a miss.
    */
-  tryCache(userId: ObjectId, projectId: ObjectId, req: GenerateRequest): Promise<GenerationView | null>;
+  tryCache(userId: ObjectId, projectId: ObjectId, req: GenerateRequest, onColdPath?: () => void): Promise<GenerationView | null>;
   /** Reserves the credits (402 when short) and enqueues a generate job. */
   enqueue(user: UserDocument, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
   list(
@@ -58,15 +59,18 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
   const generations = deps.db.collection<GenerationDocument>(Collections.generations);
 
   return {
-    async tryCache(userId, projectId, req) {
+    async tryCache(userId, projectId, req, onColdPath) {
       const key = cacheKey(req, deps.generatorVersion);
       if (req.force_regenerate) {
+        onColdPath?.();
         await deps.owners.assertOwner(userId, projectId);
         return null;
       }
       const probe = await deps.store.probe(key, projectId, [deps.owners.redisKey(projectId)]);
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
+      // Off the hot path now: let the caller start what a miss will need meanwhile.
+      if (!probe.output) onColdPath?.();
       const output = probe.output ?? (await deps.store.lookup(key));
       if (!output) return null;
       // The cache is shared, a generation is not: reuse this project's own copy, or make one.
@@ -88,53 +92,48 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
     async enqueue(user, projectId, req, requestId) {
       const jobId = new ObjectId();
       const cost = deps.costCredits;
-      if (cost > 0) {
-        const reserved = await deps.ledger.apply({
-          userId: user._id,
-          key: `job:${jobId.toHexString()}:generation`,
-          delta: -cost,
-          reason: 'generation',
-          jobId,
-        });
-        if (reserved === 'insufficient') throw new InsufficientCreditsError(`A generation costs ${cost} credit(s)`);
-      }
-      try {
-        await deps.jobs.enqueue(
-          'generate',
-          {
-            _id: jobId,
-            kind: 'generate',
-            user_id: user._id,
-            project_id: projectId,
-            webhook_url: req.webhook_url ?? null,
-          },
-          {
-            job_id: jobId.toHexString(),
-            user_id: user._id.toHexString(),
-            project_id: projectId.toHexString(),
-            description: req.description,
-            framework: req.framework,
-            type: req.type,
-            cache_key: cacheKey(req, deps.generatorVersion),
-            force_regenerate: req.force_regenerate,
-            reserved_credits: cost,
-            plan: user.plan,
-            request_id: requestId,
-          },
-        );
-      } catch (err) {
-        if (cost > 0) {
-          await deps.ledger.apply({
-            userId: user._id,
-            key: `job:${jobId.toHexString()}:generation_refund`,
-            delta: cost,
-            reason: 'generation_refund',
-            jobId,
-          });
+      const payload: GenerateJobPayload = {
+        job_id: jobId.toHexString(),
+        user_id: user._id.toHexString(),
+        project_id: projectId.toHexString(),
+        description: req.description,
+        framework: req.framework,
+        type: req.type,
+        cache_key: cacheKey(req, deps.generatorVersion),
+        force_regenerate: req.force_regenerate,
+        reserved_credits: cost,
+        plan: user.plan,
+        request_id: requestId,
+      };
+      const creditOp = (delta: number, reason: 'generation' | 'generation_refund') =>
+        deps.ledger.apply({ userId: user._id, key: `job:${payload.job_id}:${reason}`, delta, reason, jobId });
+      // The job record and the reservation are independent writes: make them together, and
+      // take the record back if the credits were short.
+      const [reservation, record] = await Promise.allSettled([
+        cost > 0 ? creditOp(-cost, 'generation') : Promise.resolve('applied' as const),
+        deps.jobs.record(
+          { _id: jobId, kind: 'generate', user_id: user._id, project_id: projectId, webhook_url: req.webhook_url ?? null },
+          payload,
+        ),
+      ]);
+      // Never leave a record without its reservation (the sweep would run it) nor the reverse.
+      if (reservation.status === 'rejected' || reservation.value === 'insufficient' || record.status === 'rejected') {
+        if (record.status === 'fulfilled') await deps.jobs.discard(jobId);
+        if (reservation.status === 'fulfilled' && reservation.value !== 'insufficient' && cost > 0) {
+          await creditOp(cost, 'generation_refund');
         }
+        if (reservation.status === 'rejected') throw reservation.reason;
+        if (record.status === 'rejected') throw record.reason;
+        throw new InsufficientCreditsError(`A generation costs ${cost} credit(s)`);
+      }
+      const doc = record.value;
+      try {
+        await deps.jobs.push('generate', doc, payload);
+      } catch (err) {
+        if (cost > 0) await creditOp(cost, 'generation_refund');
         throw err;
       }
-      return jobId.toHexString();
+      return payload.job_id;
     },
 
     async list(userId, projectId, { limit, cursor }) {

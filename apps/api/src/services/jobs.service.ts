@@ -21,15 +21,29 @@ export interface JobsService {
     doc: Omit<JobDocument, 'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'>,
     payload: QueuePayloads[Q],
   ): Promise<JobDocument>;
+  /** The two halves of `enqueue`, for callers that overlap the record with other work. */
+  record(doc: NewJob, payload: unknown): Promise<JobDocument>;
+  /** Enqueues a recorded job; on failure removes the record and throws 503. */
+  push<Q extends QueueName>(queue: Q, doc: JobDocument, payload: QueuePayloads[Q]): Promise<void>;
+  /** Removes a recorded job that will not be enqueued after all. */
+  discard(id: ObjectId): Promise<void>;
   /** The user's own job, or 404. */
   get(userId: ObjectId, id: ObjectId): Promise<JobDocument>;
 }
 
+type NewJob = Omit<JobDocument, 'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'>;
+
 export function createJobsService(db: Db, queues: Record<QueueName, Queue>): JobsService {
   const jobs = db.collection<JobDocument>(Collections.jobs);
 
-  return {
+  const service: JobsService = {
     async enqueue(queue, base, payload) {
+      const doc = await service.record(base, payload);
+      await service.push(queue, doc, payload);
+      return doc;
+    },
+
+    async record(base, payload) {
       const now = new Date();
       const doc: JobDocument = {
         ...base,
@@ -43,13 +57,20 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>): Job
         finished_at: null,
       };
       await jobs.insertOne(doc);
+      return doc;
+    },
+
+    async push(queue, doc, payload) {
       try {
         await queues[queue].add(queue, payload, { ...DEFAULT_JOB_OPTIONS[queue], jobId: doc._id.toHexString() });
       } catch {
-        await jobs.deleteOne({ _id: doc._id }).catch(() => undefined);
+        await service.discard(doc._id);
         throw new UnavailableError('The job queue is unavailable');
       }
-      return doc;
+    },
+
+    async discard(id) {
+      await jobs.deleteOne({ _id: id }).catch(() => undefined);
     },
 
     async get(userId, id) {
@@ -58,4 +79,5 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>): Job
       return job;
     },
   };
+  return service;
 }

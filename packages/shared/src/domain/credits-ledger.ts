@@ -61,31 +61,27 @@ export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptio
     );
 
   return {
-    apply: (op) => withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, () => applyNow(op)),
+    async apply(op) {
+      // Only the balance check-and-update needs the lock; the ledger entry is idempotent on its key.
+      const result = await withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, () => updateBalance(op));
+      if (result !== 'insufficient') await record(op);
+      return result;
+    },
   };
 
-  async function applyNow(op: CreditOperation): Promise<ApplyResult> {
-    {
-      const filter = {
-        _id: op.userId,
-        applied_ops: { $ne: op.key },
-        ...(op.delta < 0 ? { credits: { $gte: -op.delta } } : {}),
-      };
-      const { modifiedCount } = await users.updateOne(filter, {
-        $inc: { credits: op.delta },
-        $push: { applied_ops: { $each: [op.key], $slice: -APPLIED_OPS_KEPT } },
-        $set: { updated_at: new Date() },
-      });
-      if (modifiedCount === 1) {
-        await record(op);
-        return 'applied';
-      }
-      const already = await users.countDocuments({ _id: op.userId, applied_ops: op.key }, { limit: 1 });
-      if (already) {
-        await record(op);
-        return 'already_applied';
-      }
-      return 'insufficient';
-    }
+  async function updateBalance(op: CreditOperation): Promise<ApplyResult> {
+    const filter = {
+      _id: op.userId,
+      applied_ops: { $ne: op.key },
+      ...(op.delta < 0 ? { credits: { $gte: -op.delta } } : {}),
+    };
+    const { modifiedCount } = await users.updateOne(filter, {
+      $inc: { credits: op.delta },
+      $push: { applied_ops: { $each: [op.key], $slice: -APPLIED_OPS_KEPT } },
+      $set: { updated_at: new Date() },
+    });
+    if (modifiedCount === 1) return 'applied';
+    const already = await users.countDocuments({ _id: op.userId, applied_ops: op.key }, { limit: 1 });
+    return already ? 'already_applied' : 'insufficient';
   }
 }
