@@ -6,6 +6,9 @@
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { MongoClient, ObjectId } from 'mongodb';
 import { fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
 
 const { values: args } = parseArgs({ options: { pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
@@ -30,10 +33,35 @@ const env = {
 };
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const procs = [];
+let worker;
+
+/** No-op BullMQ jobs per second on `redisUrl` (concurrency 50): the queue's own ceiling here. */
+async function noopJobsPerSecond(redisUrl, prefix, count) {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection, prefix });
+  await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } })));
+  let done = 0;
+  const t0 = performance.now();
+  const finished = new Promise((resolve) => {
+    const w = new Worker('noop', async () => null, { connection, prefix, concurrency: 50 });
+    w.on('completed', () => {
+      if (++done === count) resolve(w);
+    });
+  });
+  const w = await finished;
+  const rate = count / ((performance.now() - t0) / 1000);
+  await w.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return rate;
+}
 try {
   procs.push(await startProcess('bench/bare-server.mjs', { PORT: String(barePort) }, async () => (await fetch(`http://127.0.0.1:${barePort}/bare`, { method: 'POST' })).ok));
   procs.push(await startProcess('apps/api/dist/main.js', { ...env, PORT: String(apiPort) }, async () => (await fetch(`${apiUrl}/readyz`)).ok));
-  procs.push(await startProcess('apps/worker/dist/main.js', { ...env, WORKER_METRICS_PORT: String(workerPort) }, async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok));
+  const startWorker = () =>
+    startProcess('apps/worker/dist/main.js', { ...env, WORKER_METRICS_PORT: String(workerPort) }, async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok);
+  worker = await startWorker();
 
   // An enterprise user (no rate limit) with credits to spare, made so by an admin.
   const admin = await json('POST', `${apiUrl}/api/auth/register`, { body: { email: 'bench-admin@example.com', password: 'bench-password' } });
@@ -89,6 +117,28 @@ try {
     completeMs.push(performance.now() - t0);
   }
 
+  // Worker throughput: a backlog of misses submitted while no worker runs, then drained by one
+  // worker process; against no-op BullMQ jobs on the same Redis (A B A B …).
+  const mongo = await MongoClient.connect(env.MONGO_URL);
+  const jobsCol = mongo.db().collection('jobs');
+  const throughput = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    const noop = await noopJobsPerSecond(env.REDIS_URL, `${prefix}noop${pair}`, 3000);
+    await worker.stop();
+    const ids = [];
+    for (let i = 0; i < 300; i++) {
+      const res = await json('POST', generateUrl, { token, body: { description: `bench backlog ${prefix} ${pair} ${i}`, framework: 'html' } });
+      ids.push(new ObjectId(res.body.job_id));
+    }
+    worker = await startWorker();
+    const t0 = performance.now();
+    while ((await jobsCol.countDocuments({ _id: { $in: ids }, status: 'completed' })) < ids.length) await new Promise((r) => setTimeout(r, 20));
+    const workerRate = ids.length / ((performance.now() - t0) / 1000);
+    throughput.push({ noop, worker: workerRate, ratio: workerRate / noop });
+    log(`throughput pair ${pair + 1}: no-op BullMQ ${fmt(noop, 0)} jobs/s, generate ${fmt(workerRate, 0)} jobs/s`);
+  }
+  await mongo.close();
+
   const ratio = median(rows.map((r) => r.ratio));
   console.log('\nGeneration benchmark (2-core machine, load generator on the same box)');
   console.log(`pairs: ${pairs} x ${seconds}s, hit body ${hitBytes} bytes`);
@@ -96,8 +146,10 @@ try {
   console.log(`cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`);
   console.log(`cache hit @1000 req/s: p99 ${fmt(fixed.latency.p99)} ms (bare route at the same rate: p99 ${fmt(bareFixed.latency.p99)} ms; budget < 10 ms), achieved ${fmt(fixed.requests.average, 0)} req/s`);
   console.log(`miss submit:   p50 ${fmt(median(submitMs))} ms, p99 ${fmt(percentile(submitMs, 99))} ms (budget p50 < 5 ms)`);
+  console.log(`worker:        ${fmt(median(throughput.map((t) => t.worker)), 0)} generate jobs/s (0 ms LLM, concurrency 10) vs ${fmt(median(throughput.map((t) => t.noop)), 0)} no-op BullMQ jobs/s (concurrency 50) -> ratio ${fmt(median(throughput.map((t) => t.ratio)), 3)} (budget >= 0.10)`);
   console.log(`submit->done:  p50 ${fmt(median(completeMs))} ms, p99 ${fmt(percentile(completeMs, 99))} ms with the 0 ms offline LLM (budget p50 < 15 ms)`);
 } finally {
+  await worker?.stop();
   for (const p of procs.reverse()) await p.stop();
   await services.stop();
 }

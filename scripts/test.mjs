@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServices } from './services.mjs';
+import { prometheusBinary, promtoolBinary } from './lib/prometheus.mjs';
 import { REPO_ROOT, buildTs, ensureDeps, killActive, run, signalNumber, since } from './lib/proc.mjs';
 
 const log = (msg) => process.stderr.write(`[test] ${msg}\n`);
@@ -62,13 +63,26 @@ async function main() {
   log(`services ready in ${since(t)} (started: ${services.started.join(', ') || 'none'})`);
   checkInterrupted();
 
+  // Debian's prometheus package (server + promtool) for test/ops and test/e2e/prometheus-scrape;
+  // installed with apt-get when missing. Without it those tests fail and say why; the rest run.
+  t = performance.now();
+  const promEnv = {};
+  try {
+    promEnv.PROMETHEUS_BIN = await prometheusBinary(log);
+    promEnv.PROMTOOL_BIN = await promtoolBinary(log);
+    log(`prometheus: ${promEnv.PROMETHEUS_BIN}, promtool: ${promEnv.PROMTOOL_BIN} (${since(t)})`);
+  } catch (err) {
+    log(`prometheus: ${err.message}; the Prometheus tests will fail`);
+  }
+  checkInterrupted();
+
   t = performance.now();
   await buildTs();
   log(`build (tsc -b) done in ${since(t)}`);
   checkInterrupted();
 
   t = performance.now();
-  const env = { ...process.env, ...services.env, NODE_ENV: 'test' };
+  const env = { ...process.env, ...services.env, ...promEnv, NODE_ENV: 'test' };
   const code = await runJest(env);
   checkInterrupted();
   log(`jest exited with ${code} after ${since(t)}`);

@@ -84,7 +84,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
       leases: createLeaseManager(redis, config.redisKeyPrefix, EXPORT_LEASE_TTL_MS),
       logger,
     }),
-    webhook: createWebhookProcessor({ db, logger, allowPrivate: config.webhookAllowPrivateNetworks, retryBaseMs: config.webhookRetryBaseMs }),
+    webhook: createWebhookProcessor({ db, logger, allowPrivate: config.webhookAllowPrivateNetworks, retryBaseMs: config.webhookRetryBaseMs, deliveriesMetric: metrics.webhookDeliveries }),
   };
   assertEveryQueueHandled(processors);
   // Per-queue worker settings beyond the common ones below.

@@ -1,11 +1,12 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { isFinished, type JobDocument } from '@vectort/shared';
+import { assertWebhookUrlAllowed, type JobDocument } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
 import type { ExportsService } from '../services/exports.service';
+import { waitForJobEnd } from '../services/job-wait';
 import type { JobWatcher } from '../services/job-watcher';
 import type { JobsService } from '../services/jobs.service';
 import type { ProjectsService } from '../services/projects.service';
@@ -46,22 +47,15 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
     const project = await deps.projects.get(user._id, parseObjectId(req.params.id as string, 'Project'));
     const { wait } = parseInput(waitQuery, req.query, 'query');
     const input = parseInput(body, req.body, 'body');
+    if (input.webhook_url) await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
     await runMiddleware(deps.exportLimiter, req, res);
     let job: JobDocument = await deps.exports.enqueue(user, project, input, req.id);
     const jobId = job._id.toHexString();
     req.log.info('export_queued', { project_id: project._id.toHexString(), job_id: jobId });
 
-    // Long-poll as GET /api/jobs/:id does: woken by the worker's announcements.
-    const deadline = Date.now() + wait * 1000;
     const closed = new AbortController();
     res.on('close', () => closed.abort());
-    while (!isFinished(job.status) && Date.now() < deadline && !closed.signal.aborted) {
-      await deps.watcher.nextChange(
-        jobId,
-        AbortSignal.any([closed.signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
-      );
-      job = await deps.jobs.get(user._id, job._id);
-    }
+    job = await waitForJobEnd(deps, user._id, job, wait, closed.signal);
     if (job.status === 'completed' && job.result) {
       res.status(200).json(job.result);
       return;

@@ -1,9 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { isFinished, toJobView, type JobDocument, type JobView } from '@vectort/shared';
+import { isFinished, toJobView, type JobView } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
+import { waitForJobEnd } from '../services/job-wait';
 import type { JobWatcher } from '../services/job-watcher';
 import type { JobsService } from '../services/jobs.service';
 
@@ -26,14 +27,9 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
     const { wait } = parseInput(waitQuery, req.query, 'query');
     const userId = req.user!._id;
     const id = parseObjectId(req.params.id as string, 'Job');
-    let job: JobDocument = await deps.jobs.get(userId, id);
-    const deadline = Date.now() + wait * 1000;
     const closed = new AbortController();
     res.on('close', () => closed.abort());
-    while (!isFinished(job.status) && Date.now() < deadline && !closed.signal.aborted) {
-      await deps.watcher.nextChange(id.toHexString(), AbortSignal.any([closed.signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]));
-      job = await deps.jobs.get(userId, id);
-    }
+    const job = await waitForJobEnd(deps, userId, await deps.jobs.get(userId, id), wait, closed.signal);
     res.json(toJobView(job));
   });
 

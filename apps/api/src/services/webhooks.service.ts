@@ -17,6 +17,10 @@ export function createWebhooksService(db: Db): WebhooksService {
     secret: (userId) => secrets.get(userId),
     rotateSecret: (userId) => secrets.rotate(userId),
     deliveries: (userId, limit) =>
-      deliveries.find({ user_id: userId }, { projection: { attempt_log: 0 } }).sort({ created_at: -1, _id: -1 }).limit(limit).toArray(),
+      deliveries
+        .find({ user_id: userId }, { projection: { attempt_log: 0 } })
+        .sort({ created_at: -1, _id: -1 })
+        .limit(limit)
+        .toArray(),
   };
 }

@@ -32,13 +32,18 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
     );
     if (modifiedCount) await announceJobChange(redis, keyPrefix, id.toHexString());
   };
-  // Same round trips as `write`: the update hands back the fields the hook needs. The document
-  // from before the update is small (no result yet); FerretDB refuses a projection here.
+  // As `write`, in as many round trips: the update hands back the fields the hook needs. The
+  // document from before the update is small (no result yet); FerretDB refuses a projection here.
   const finish = async (id: ObjectId, set: Partial<JobDocument>, outcome: 'completed' | 'failed') => {
     if (!onEnd) return write(id, set);
-    const job = await jobs.findOneAndUpdate({ _id: id }, { $set: { ...set, updated_at: new Date() } }, { returnDocument: 'before' });
+    const job = await jobs.findOneAndUpdate(
+      { _id: id, status: { $in: ['queued', 'active'] } },
+      { $set: { ...set, updated_at: new Date() } },
+      { returnDocument: 'before' },
+    );
+    if (!job) return;
     await announceJobChange(redis, keyPrefix, id.toHexString());
-    if (job) await onEnd(job, outcome);
+    await onEnd(job, outcome);
   };
   return {
     async start(id) {
@@ -51,13 +56,17 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
       else if (onEnd) {
         // Redelivered after it ended: the worker may have died between the final write and the
         // hook, so run the hook again (it is idempotent).
-        const ended = await jobs.findOne({ _id: id, status: { $in: ['completed', 'failed'] } }, { projection: ENDED_JOB_FIELDS });
+        const ended = await jobs.findOne(
+          { _id: id, status: { $in: ['completed', 'failed'] } },
+          { projection: ENDED_JOB_FIELDS },
+        );
         if (ended) await onEnd(ended, ended.status as 'completed' | 'failed');
       }
       return job;
     },
     progress: (id, progress, status = 'active') => write(id, { status, progress: Math.round(progress) }),
-    complete: (id, result) => finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),
+    complete: (id, result) =>
+      finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),
     fail: (id, error) => finish(id, { status: 'failed', error, finished_at: new Date() }, 'failed'),
   };
 }

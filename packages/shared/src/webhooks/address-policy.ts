@@ -2,14 +2,7 @@ import { isIP } from 'node:net';
 
 /** Why an address may not receive webhooks. */
 export type BlockedReason =
-  | 'unspecified'
-  | 'loopback'
-  | 'private'
-  | 'cgnat'
-  | 'link-local'
-  | 'unique-local'
-  | 'multicast'
-  | 'reserved';
+  'unspecified' | 'loopback' | 'private' | 'cgnat' | 'link-local' | 'unique-local' | 'multicast' | 'reserved';
 
 interface Range {
   base: bigint;

@@ -27,7 +27,12 @@ export function createWebhookSecrets(db: Db): WebhookSecrets {
       const existing = await secrets.findOne({ _id: userId });
       if (existing) return existing.secret;
       const now = new Date();
-      const doc: WebhookSecretDocument = { _id: userId, secret: generateWebhookSecret(), created_at: now, updated_at: now };
+      const doc: WebhookSecretDocument = {
+        _id: userId,
+        secret: generateWebhookSecret(),
+        created_at: now,
+        updated_at: now,
+      };
       try {
         await secrets.insertOne(doc);
         return doc.secret;
@@ -43,7 +48,11 @@ export function createWebhookSecrets(db: Db): WebhookSecrets {
     async rotate(userId) {
       const secret = generateWebhookSecret();
       const now = new Date();
-      await secrets.updateOne({ _id: userId }, { $set: { secret, updated_at: now }, $setOnInsert: { created_at: now } }, { upsert: true });
+      await secrets.updateOne(
+        { _id: userId },
+        { $set: { secret, updated_at: now }, $setOnInsert: { created_at: now } },
+        { upsert: true },
+      );
       return secret;
     },
   };

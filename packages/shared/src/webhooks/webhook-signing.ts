@@ -29,12 +29,16 @@ export interface WebhookSignatureInput {
 
 /** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, per the Standard Webhooks spec. */
 export function signWebhook(input: WebhookSignatureInput): string {
-  const mac = createHmac('sha256', webhookSigningKey(input.secret)).update(`${input.id}.${input.timestamp}.${input.body}`).digest('base64');
+  const mac = createHmac('sha256', webhookSigningKey(input.secret))
+    .update(`${input.id}.${input.timestamp}.${input.body}`)
+    .digest('base64');
   return `v1,${mac}`;
 }
 
 /** The three Standard Webhooks headers for one delivery attempt. */
-export function webhookHeaders(input: WebhookSignatureInput): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+export function webhookHeaders(
+  input: WebhookSignatureInput,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
   return {
     'webhook-id': input.id,
     'webhook-timestamp': String(input.timestamp),

@@ -43,7 +43,10 @@ export function createGuardedLookup(allowPrivate: boolean): LookupFunction {
       if (err) return callback(err, '', 0);
       if (!allowPrivate) {
         try {
-          assertAllAllowed(hostname, addresses.map((a) => a.address));
+          assertAllAllowed(
+            hostname,
+            addresses.map((a) => a.address),
+          );
         } catch (blocked) {
           return callback(blocked as NodeJS.ErrnoException, '', 0);
         }
@@ -77,7 +80,8 @@ export async function webhookUrlProblem(rawUrl: string, check: WebhookUrlCheck):
     return 'is not a valid URL';
   }
   const schemes = check.allowPrivate ? ['https:', 'http:'] : ['https:'];
-  if (!schemes.includes(url.protocol)) return check.allowPrivate ? 'must be an http or https URL' : 'must be an https URL';
+  if (!schemes.includes(url.protocol))
+    return check.allowPrivate ? 'must be an http or https URL' : 'must be an https URL';
   if (check.allowPrivate) return null;
   const { host, isLiteral } = webhookHost(url);
   if (isLiteral) {
@@ -114,7 +118,11 @@ async function resolveWithin(host: string, timeoutMs: number): Promise<string[] 
 }
 
 /** {@link webhookUrlProblem} as a 400 `validation_error` on `field`, for submit routes. */
-export async function assertWebhookUrlAllowed(rawUrl: string, check: WebhookUrlCheck, field = 'webhook_url'): Promise<void> {
+export async function assertWebhookUrlAllowed(
+  rawUrl: string,
+  check: WebhookUrlCheck,
+  field = 'webhook_url',
+): Promise<void> {
   const problem = await webhookUrlProblem(rawUrl, check);
   if (problem) throw new ValidationError('Invalid request body', [{ field, message: `webhook URL ${problem}` }]);
 }

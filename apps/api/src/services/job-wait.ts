@@ -1,0 +1,24 @@
+import type { ObjectId } from 'mongodb';
+import { isFinished, type JobDocument } from '@vectort/shared';
+import type { JobWatcher } from './job-watcher';
+import type { JobsService } from './jobs.service';
+
+/**
+ * Long-poll: re-reads the user's job each time a worker announces a change (or the watcher's
+ * fallback tick) until it ends, `waitSeconds` pass, or `closed` aborts (the client left).
+ */
+export async function waitForJobEnd(
+  deps: { jobs: JobsService; watcher: JobWatcher },
+  userId: ObjectId,
+  job: JobDocument,
+  waitSeconds: number,
+  closed: AbortSignal,
+): Promise<JobDocument> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  const id = job._id.toHexString();
+  while (!isFinished(job.status) && Date.now() < deadline && !closed.aborted) {
+    await deps.watcher.nextChange(id, AbortSignal.any([closed, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]));
+    job = await deps.jobs.get(userId, job._id);
+  }
+  return job;
+}
