@@ -63,6 +63,10 @@ it('with S3 down, an export retries with backoff, ends failed (export_failed) an
   });
   // Four attempts with 1 s, 2 s and 4 s of backoff between them.
   expect(Date.now() - started).toBeGreaterThanOrEqual(7000);
+  // The worker's stdout reaches us asynchronously: wait for its final line.
+  for (let i = 0; i < 50 && !broken.entries().some((e) => e.message === 'export_failed'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const logged = broken.entries().filter((e) => e.job_id === submit.body.job_id);
   expect(logged.filter((e) => e.message === 'export_attempt_failed')).toHaveLength(3);
   const final = logged.find((e) => e.message === 'export_failed');

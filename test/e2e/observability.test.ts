@@ -101,7 +101,10 @@ describe('metrics', () => {
 
 describe('logs', () => {
   it('writes JSON lines only, with one access line per request', async () => {
-    const api = stack.api.entries();
+    const api = await eventually(
+      () => stack.api.entries(),
+      (lines) => lines.filter((e) => e.route === '/api/projects/:id/generate').length >= 3,
+    );
     const access = api.filter((e) => e.message === 'request');
     expect(access.length).toBeGreaterThan(3);
     for (const line of access) {

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import {
   createCreditsLedger,
   createGenerationStore,
+  createJobViewCache,
   createMetrics,
   generatorVersion,
   type Config,
@@ -71,7 +72,7 @@ export function createApp(deps: AppDeps): Express {
   const users = createUsersService(db);
   const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket });
   const tokens = createTokenService(config.jwt);
-  const jobs = createJobsService(db, deps.queues);
+  const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
   const generations = createGenerationsService({
     db,
@@ -142,7 +143,7 @@ export function createApp(deps: AppDeps): Express {
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
     }),
   );
-  app.use('/api/jobs', jobsRoutes({ auth, jobs, watcher: deps.watcher }));
+  app.use('/api/jobs', jobsRoutes({ auth: authenticate(tokens), jobs, watcher: deps.watcher }));
   app.use('/api/webhooks', webhooksRoutes({ auth, webhooks: createWebhooksService(db) }));
   app.use(
     '/api/credits',

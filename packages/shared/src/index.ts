@@ -36,3 +36,4 @@ export * from './webhooks/webhook-delivery';
 export * from './webhooks/webhook-retry-schedule';
 export * from './metrics/metrics';
 export * from './observability/error-reporter';
+export * from './queues/job-view-cache';

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { assertWebhookUrlAllowed, type JobDocument } from '@vectort/shared';
+import { assertWebhookUrlAllowed } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
@@ -49,13 +49,13 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
     const input = parseInput(body, req.body, 'body');
     if (input.webhook_url) await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
     await runMiddleware(deps.exportLimiter, req, res);
-    let job: JobDocument = await deps.exports.enqueue(user, project, input, req.id);
-    const jobId = job._id.toHexString();
+    const queued = await deps.exports.enqueue(user, project, input, req.id);
+    const jobId = queued._id.toHexString();
     req.log.info('export_queued', { project_id: project._id.toHexString(), job_id: jobId });
 
     const closed = new AbortController();
     res.on('close', () => closed.abort());
-    job = await waitForJobEnd(deps, user._id, job, wait, closed.signal);
+    const job = await waitForJobEnd(deps, user._id, queued._id, wait, closed.signal);
     if (job.status === 'completed' && job.result) {
       res.status(200).json(job.result);
       return;

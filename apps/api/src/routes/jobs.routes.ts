@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { isFinished, toJobView, type JobView } from '@vectort/shared';
+import { isFinished, type JobView } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
@@ -14,6 +14,7 @@ const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) }
 const SSE_HEARTBEAT_MS = 15_000;
 
 export interface JobsRoutesDeps {
+  /** Token check only: polling never needs the user's document. */
   auth: RequestHandler;
   jobs: JobsService;
   watcher: JobWatcher;
@@ -25,18 +26,18 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
 
   router.get('/:id', recordRoute, deps.auth, async (req, res) => {
     const { wait } = parseInput(waitQuery, req.query, 'query');
-    const userId = req.user!._id;
+    const userId = req.userId!;
     const id = parseObjectId(req.params.id as string, 'Job');
     const closed = new AbortController();
     res.on('close', () => closed.abort());
-    const job = await waitForJobEnd(deps, userId, await deps.jobs.get(userId, id), wait, closed.signal);
-    res.json(toJobView(job));
+    const job = await waitForJobEnd(deps, userId, id, wait, closed.signal);
+    res.json(job);
   });
 
   router.get('/:id/events', recordRoute, deps.auth, async (req, res) => {
-    const userId = req.user!._id;
+    const userId = req.userId!;
     const id = parseObjectId(req.params.id as string, 'Job');
-    let job = await deps.jobs.get(userId, id);
+    let job = await deps.jobs.getView(userId, id);
     res.status(200).set({
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
@@ -55,11 +56,11 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
       res.write(`data: ${data}\n\n`);
     };
     try {
-      send(toJobView(job));
+      send(job);
       while (!isFinished(job.status) && !closed.signal.aborted) {
         await deps.watcher.nextChange(id.toHexString(), closed.signal);
-        job = await deps.jobs.get(userId, id);
-        send(toJobView(job));
+        job = await deps.jobs.getView(userId, id);
+        send(job);
       }
     } finally {
       clearInterval(heartbeat);

@@ -1,5 +1,5 @@
 import type { ObjectId } from 'mongodb';
-import { isFinished, type JobDocument } from '@vectort/shared';
+import { isFinished, type JobView } from '@vectort/shared';
 import type { JobWatcher } from './job-watcher';
 import type { JobsService } from './jobs.service';
 
@@ -10,15 +10,16 @@ import type { JobsService } from './jobs.service';
 export async function waitForJobEnd(
   deps: { jobs: JobsService; watcher: JobWatcher },
   userId: ObjectId,
-  job: JobDocument,
+  jobId: ObjectId,
   waitSeconds: number,
   closed: AbortSignal,
-): Promise<JobDocument> {
+): Promise<JobView> {
   const deadline = Date.now() + waitSeconds * 1000;
-  const id = job._id.toHexString();
+  const id = jobId.toHexString();
+  let job = await deps.jobs.getView(userId, jobId);
   while (!isFinished(job.status) && Date.now() < deadline && !closed.aborted) {
     await deps.watcher.nextChange(id, AbortSignal.any([closed, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]));
-    job = await deps.jobs.get(userId, job._id);
+    job = await deps.jobs.getView(userId, jobId);
   }
   return job;
 }

@@ -5,7 +5,10 @@ import {
   DEFAULT_JOB_OPTIONS,
   NotFoundError,
   UnavailableError,
+  toJobView,
   type JobDocument,
+  type JobView,
+  type JobViewCache,
   type QueueName,
   type QueuePayloads,
 } from '@vectort/shared';
@@ -29,11 +32,13 @@ export interface JobsService {
   discard(id: ObjectId): Promise<void>;
   /** The user's own job, or 404. */
   get(userId: ObjectId, id: ObjectId): Promise<JobDocument>;
+  /** The user's own job's status object, from Redis when it can, else MongoDB; or 404. */
+  getView(userId: ObjectId, id: ObjectId): Promise<JobView>;
 }
 
 type NewJob = Omit<JobDocument, 'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'>;
 
-export function createJobsService(db: Db, queues: Record<QueueName, Queue>): JobsService {
+export function createJobsService(db: Db, queues: Record<QueueName, Queue>, views: JobViewCache): JobsService {
   const jobs = db.collection<JobDocument>(Collections.jobs);
 
   const service: JobsService = {
@@ -57,6 +62,7 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>): Job
         finished_at: null,
       };
       await jobs.insertOne(doc);
+      await views.put(toJobView(doc), doc.user_id.toHexString());
       return doc;
     },
 
@@ -77,6 +83,10 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>): Job
       const job = await jobs.findOne({ _id: id, user_id: userId }, { projection: { payload: 0 } });
       if (!job) throw new NotFoundError('Job');
       return job;
+    },
+
+    async getView(userId, id) {
+      return (await views.get(id.toHexString(), userId.toHexString())) ?? toJobView(await service.get(userId, id));
     },
   };
   return service;

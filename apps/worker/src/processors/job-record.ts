@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
-import { Collections, announceJobChange, type JobDocument, type JobError } from '@vectort/shared';
+import { Collections, createJobViewCache, toJobView, type JobDocument, type JobError } from '@vectort/shared';
 
 /**
  * Writes a job's durable record (what clients poll) and announces each change, so long-polls
@@ -24,13 +24,18 @@ const ENDED_JOB_FIELDS = { _id: 1, kind: 1, user_id: 1, webhook_url: 1, status: 
 
 export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?: JobEndHook): JobRecord {
   const jobs = db.collection<JobDocument>(Collections.jobs);
+  const views = createJobViewCache(redis, keyPrefix);
+  // MongoDB first (durable), then the Redis copy clients poll, which also wakes them.
+  const publish = (job: JobDocument, set: Partial<JobDocument> = {}) =>
+    views.put(toJobView({ ...job, ...set }), job.user_id.toHexString());
   // Only an unfinished job changes: a late progress write must never reopen a finished one.
   const write = async (id: ObjectId, set: Partial<JobDocument>) => {
-    const { modifiedCount } = await jobs.updateOne(
+    const job = await jobs.findOneAndUpdate(
       { _id: id, status: { $in: ['queued', 'active'] } },
       { $set: { ...set, updated_at: new Date() } },
+      { returnDocument: 'after' },
     );
-    if (modifiedCount) await announceJobChange(redis, keyPrefix, id.toHexString());
+    if (job) await publish(job);
   };
   // As `write`, in as many round trips: the update hands back the fields the hook needs. The
   // document from before the update is small (no result yet); FerretDB refuses a projection here.
@@ -42,7 +47,7 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
       { returnDocument: 'before' },
     );
     if (!job) return;
-    await announceJobChange(redis, keyPrefix, id.toHexString());
+    await publish(job, set);
     await onEnd(job, outcome);
   };
   return {
@@ -52,7 +57,7 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
         { $set: { status: 'active', progress: 5, updated_at: new Date() } },
         { returnDocument: 'after' },
       );
-      if (job) await announceJobChange(redis, keyPrefix, id.toHexString());
+      if (job) await publish(job);
       else if (onEnd) {
         // Redelivered after it ended: the worker may have died between the final write and the
         // hook, so run the hook again (it is idempotent).
