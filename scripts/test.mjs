@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServices } from './services.mjs';
+import { aptBinary } from './lib/apt.mjs';
 import { prometheusBinary, promtoolBinary } from './lib/prometheus.mjs';
 import { REPO_ROOT, buildTs, ensureDeps, killActive, run, signalNumber, since } from './lib/proc.mjs';
 
@@ -73,6 +74,13 @@ async function main() {
     log(`prometheus: ${promEnv.PROMETHEUS_BIN}, promtool: ${promEnv.PROMTOOL_BIN} (${since(t)})`);
   } catch (err) {
     log(`prometheus: ${err.message}; the Prometheus tests will fail`);
+  }
+  // Debian's Chromium for the Bull Board browser test (apt-get when missing; the test says so
+  // and skips without it).
+  try {
+    log(`chromium: ${await aptBinary('chromium', 'chromium', log)}`);
+  } catch (err) {
+    log(`chromium: ${err.message}; the browser test will skip`);
   }
   checkInterrupted();
 

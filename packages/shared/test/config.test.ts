@@ -68,6 +68,14 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('takes a price table as JSON and names it when malformed', () => {
+    expect(loadConfig({ LLM_PRICES_JSON: '{"my-model":{"input":0.5,"output":1.5}}' }).llm.prices).toEqual({
+      'my-model': { input: 0.5, output: 1.5 },
+    });
+    expect(() => loadConfig({ LLM_PRICES_JSON: '{"my-model":{"input":"cheap"}}' })).toThrow(/LLM_PRICES_JSON is malformed/);
+    expect(() => loadConfig({ LLM_PRICES_JSON: 'not json' })).toThrow(/LLM_PRICES_JSON is malformed/);
+  });
+
   it('treats empty values as unset, as .env files write them', () => {
     expect(loadConfig({ PORT: '', OPENAI_API_KEY: '' })).toMatchObject({ port: 8001, llm: { provider: 'offline' } });
   });

@@ -18,6 +18,7 @@ export function createLlmProvider(
     baseUrl: cfg.baseUrl,
     model: cfg.model,
     timeoutMs: cfg.timeoutSeconds * 1000,
+    prices: cfg.prices,
     ...extra,
   });
 }

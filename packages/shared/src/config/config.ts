@@ -60,6 +60,21 @@ const schema = z.object({
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   LLM_MODEL: z.string().min(1).default('gpt-5-mini'),
   LLM_TIMEOUT_SECONDS: int(1, 3600).default(120),
+  LLM_PRICES_JSON: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const price = z.object({ input: z.number().min(0), output: z.number().min(0) });
+      try {
+        const parsed = z.record(z.string().min(1), price).safeParse(JSON.parse(raw));
+        if (parsed.success) return parsed.data;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be JSON like {"model":{"input":0.25,"output":2}} (USD per 1M tokens)' });
+      return z.NEVER;
+    }),
   RATE_LIMIT_REGISTER_PER_HOUR: int(1, 1_000_000).default(5),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(1, 1_000_000).default(10),
   RATE_LIMIT_GENERATE_PER_MINUTE: planLimits.default({ free: 10, starter: 30, pro: 100, enterprise: null }),
@@ -119,6 +134,8 @@ export interface Config {
     baseUrl?: string;
     model: string;
     timeoutSeconds: number;
+    /** USD per 1M input/output tokens by model, over the built-in table. @defaultValue the built-in table only */
+    prices?: Record<string, { input: number; output: number }>;
   };
   rateLimits: {
     registerPerHour: number;
@@ -228,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.OPENAI_BASE_URL,
       model: e.LLM_MODEL,
       timeoutSeconds: e.LLM_TIMEOUT_SECONDS,
+      prices: e.LLM_PRICES_JSON,
     },
     rateLimits: {
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
