@@ -37,3 +37,4 @@ export * from './webhooks/webhook-retry-schedule';
 export * from './metrics/metrics';
 export * from './observability/error-reporter';
 export * from './queues/job-view-cache';
+export * from './domain/insert-once';

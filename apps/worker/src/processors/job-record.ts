@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
-import { Collections, createJobViewCache, toJobView, type JobDocument, type JobError } from '@vectort/shared';
+import { Collections, createJobViewCache, isFinished, toJobView, type JobDocument, type JobError } from '@vectort/shared';
 
 /**
- * Writes a job's durable record (what clients poll) and announces each change, so long-polls
- * and event streams in the API wake at once.
+ * Writes a job's state: the durable record in MongoDB (start and end) and the copy in Redis that
+ * clients poll, whose every change wakes the API's long-polls and event streams.
  */
 export interface JobRecord {
   /** Marks the job active; null when it already ended (a redelivered job: nothing to do). */
@@ -25,51 +25,45 @@ const ENDED_JOB_FIELDS = { _id: 1, kind: 1, user_id: 1, webhook_url: 1, status: 
 export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?: JobEndHook): JobRecord {
   const jobs = db.collection<JobDocument>(Collections.jobs);
   const views = createJobViewCache(redis, keyPrefix);
-  // MongoDB first (durable), then the Redis copy clients poll, which also wakes them.
-  const publish = (job: JobDocument, set: Partial<JobDocument> = {}) =>
-    views.put(toJobView({ ...job, ...set }), job.user_id.toHexString());
-  // Only an unfinished job changes: a late progress write must never reopen a finished one.
-  const write = async (id: ObjectId, set: Partial<JobDocument>) => {
-    const job = await jobs.findOneAndUpdate(
-      { _id: id, status: { $in: ['queued', 'active'] } },
-      { $set: { ...set, updated_at: new Date() } },
-      { returnDocument: 'after' },
-    );
-    if (job) await publish(job);
-  };
-  // As `write`, in as many round trips: the update hands back the fields the hook needs. The
-  // document from before the update is small (no result yet); FerretDB refuses a projection here.
+  // Jobs this process is running, as last written: progress goes to the Redis copy clients poll
+  // (which also wakes them); MongoDB gets the durable facts, the start and the end.
+  const running = new Map<string, JobDocument>();
+  const publish = (job: JobDocument) => views.put(toJobView(job), job.user_id.toHexString());
+
+  // Every MongoDB call here filters on _id alone: a point read or write on any store (FerretDB
+  // scans for anything more). The status check is a read before the write instead.
   const finish = async (id: ObjectId, set: Partial<JobDocument>, outcome: 'completed' | 'failed') => {
-    if (!onEnd) return write(id, set);
-    const job = await jobs.findOneAndUpdate(
-      { _id: id, status: { $in: ['queued', 'active'] } },
-      { $set: { ...set, updated_at: new Date() } },
-      { returnDocument: 'before' },
-    );
-    if (!job) return;
-    await publish(job, set);
-    await onEnd(job, outcome);
+    running.delete(id.toHexString());
+    const before = await jobs.findOne({ _id: id }, { projection: ENDED_JOB_FIELDS });
+    // Never reopen or rewrite a job that has already ended (another worker finished it).
+    if (!before || isFinished(before.status)) return;
+    const after = await jobs.findOneAndUpdate({ _id: id }, { $set: { ...set, updated_at: new Date() } }, { returnDocument: 'after' });
+    if (!after) return;
+    await publish(after);
+    await onEnd?.(after, outcome);
   };
+
   return {
     async start(id) {
-      const job = await jobs.findOneAndUpdate(
-        { _id: id, status: { $in: ['queued', 'active'] } },
-        { $set: { status: 'active', progress: 5, updated_at: new Date() } },
-        { returnDocument: 'after' },
-      );
-      if (job) await publish(job);
-      else if (onEnd) {
+      const job = await jobs.findOne({ _id: id });
+      if (!job) return null;
+      if (isFinished(job.status)) {
         // Redelivered after it ended: the worker may have died between the final write and the
         // hook, so run the hook again (it is idempotent).
-        const ended = await jobs.findOne(
-          { _id: id, status: { $in: ['completed', 'failed'] } },
-          { projection: ENDED_JOB_FIELDS },
-        );
-        if (ended) await onEnd(ended, ended.status as 'completed' | 'failed');
+        await onEnd?.(job, job.status as 'completed' | 'failed');
+        return null;
       }
-      return job;
+      const active: JobDocument = { ...job, status: 'active', progress: 5, updated_at: new Date() };
+      running.set(id.toHexString(), active);
+      await publish(active);
+      return active;
     },
-    progress: (id, progress, status = 'active') => write(id, { status, progress: Math.round(progress) }),
+    async progress(id, progress, status = 'active') {
+      const job = running.get(id.toHexString());
+      if (!job) return;
+      Object.assign(job, { status, progress: Math.round(progress), updated_at: new Date() });
+      await publish(job);
+    },
     complete: (id, result) =>
       finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),
     fail: (id, error) => finish(id, { status: 'failed', error, finished_at: new Date() }, 'failed'),

@@ -3,6 +3,8 @@ export const Collections = {
   users: 'users',
   projects: 'projects',
   generations: 'generations',
+  /** The cache's MongoDB tier: cache key → generation (see generation-store.ts). */
+  cacheEntries: 'cache_entries',
   jobs: 'jobs',
   exports: 'exports',
   creditLedger: 'credit_ledger',

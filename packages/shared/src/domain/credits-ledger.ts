@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
+import { insertOnce } from './insert-once';
 import type { LedgerEntryDocument, LedgerReason } from './credits';
 import { withRedisMutex } from './redis-mutex';
 import type { UserDocument } from './user';
@@ -46,19 +47,14 @@ export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptio
   const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
 
   const record = (op: CreditOperation) =>
-    ledger.updateOne(
-      { _id: op.key },
-      {
-        $setOnInsert: {
-          user_id: op.userId,
-          delta: op.delta,
-          reason: op.reason,
-          job_id: op.jobId ?? null,
-          created_at: new Date(),
-        },
-      },
-      { upsert: true },
-    );
+    insertOnce(ledger, {
+      _id: op.key,
+      user_id: op.userId,
+      delta: op.delta,
+      reason: op.reason,
+      job_id: op.jobId ?? null,
+      created_at: new Date(),
+    });
 
   return {
     async apply(op) {

@@ -1,9 +1,18 @@
 import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
+import { insertOnce } from './insert-once';
 import { toGenerationView, type CachedOutput, type GenerationDocument, type GenerationView } from './generation';
 import type { ProjectDocument } from './project';
 import { withRedisMutex } from './redis-mutex';
+
+/** One row of the cache's MongoDB tier. */
+interface CacheEntryDocument {
+  /** The cache key. */
+  _id: string;
+  generation_id: ObjectId;
+  updated_at: Date;
+}
 
 export interface GenerationStoreOptions {
   db: Db;
@@ -97,6 +106,17 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
 
   const parse = <T>(raw: string | null | undefined): T | null => (raw ? (JSON.parse(raw) as T) : null);
 
+  /** The MongoDB tier's index: cache key → the generation holding its current output. */
+  const cacheEntries = db.collection<CacheEntryDocument>(Collections.cacheEntries);
+
+  async function pointEntryAt(key: string, generationId: ObjectId): Promise<void> {
+    const entry = { _id: key, generation_id: generationId, updated_at: new Date() };
+    const { matchedCount } = await cacheEntries.updateOne({ _id: key }, { $set: entry });
+    if (!matchedCount && !(await insertOnce(cacheEntries, entry))) {
+      await cacheEntries.updateOne({ _id: key }, { $set: entry });
+    }
+  }
+
   async function lookupHot(key: string): Promise<CachedOutput | null> {
     return parse<CachedOutput>(await redis.get(entryKey(key)));
   }
@@ -115,7 +135,9 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     async lookup(key) {
       const hot = await lookupHot(key);
       if (hot) return hot;
-      const [latest] = await generations.find({ cache_key: key }).sort({ created_at: -1 }).limit(1).toArray();
+      // Two point reads by _id (the one lookup every store answers from an index, FerretDB too).
+      const entry = await cacheEntries.findOne({ _id: key });
+      const latest = entry && (await generations.findOne({ _id: entry.generation_id }));
       if (!latest) return null;
       const output = outputOf(latest);
       await redis.set(entryKey(key), JSON.stringify(output), 'EX', ttlSeconds);
@@ -149,11 +171,13 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         created_at: new Date(),
         ...gen.output,
       };
-      // Upsert on the id: a job that runs twice (stalled, retried) keeps its first document.
-      const { upsertedCount } = await generations.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
-      const saved = upsertedCount ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
+      // Keyed by its id: a job that runs twice (stalled, retried) keeps its first document.
+      const inserted = await insertOnce(generations, doc);
+      const saved = inserted ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
       const copy = copyOf(saved);
       await Promise.all([
+        // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
+        saved.source_generation_id === saved._id.toHexString() ? pointEntryAt(gen.cacheKey, saved._id) : undefined,
         projects.updateOne(
           { _id: gen.projectId },
           { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
