@@ -2,7 +2,7 @@
 //  - cache hit over HTTP vs a bare Express route (alternating A B A B …, median ratio);
 //  - cache hit p99 at a fixed 1,000 req/s;
 //  - miss submit p50 (auth + limiter + reserve + enqueue) and submit → completed p50 with a 0 ms LLM.
-// Usage: npm run bench -- [--pairs 3] [--seconds 5]
+// Usage: npm run bench -- [--pairs 3] [--seconds 5] [--backlog 200]
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
 import { fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
 
-const { values: args } = parseArgs({ options: { pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({ options: { pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, backlog: { type: 'string', default: '200' } } });
 const pairs = Number(args.pairs);
 const seconds = Number(args.seconds);
 const log = (m) => process.stderr.write(`[bench] ${m}\n`);
@@ -126,7 +126,7 @@ try {
     const noop = await noopJobsPerSecond(env.REDIS_URL, `${prefix}noop${pair}`, 3000);
     await worker.stop();
     const ids = [];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < Number(args.backlog); i++) {
       const res = await json('POST', generateUrl, { token, body: { description: `bench backlog ${prefix} ${pair} ${i}`, framework: 'html' } });
       ids.push(new ObjectId(res.body.job_id));
     }
