@@ -16,6 +16,7 @@ import {
 } from '@vectort/shared';
 import { unsafeEntryNameReason } from '../export/zip-entry-name';
 import { zipToS3, type ZipEntry } from '../export/zip-to-s3';
+import { beginJob } from './begin-job';
 import type { JobRecord } from './job-record';
 import type { Lease, LeaseManager } from './llm-lease';
 
@@ -162,18 +163,10 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
 
   return async (job: Job<ExportJobPayload>) => {
     const p = job.data;
-    const jobId = new ObjectId(p.job_id);
-    const log = deps.logger.child({
-      job_id: p.job_id,
-      user_id: p.user_id,
-      project_id: p.project_id,
-      request_id: p.request_id,
-    });
     const started = performance.now();
-    if (!(await deps.record.start(jobId))) {
-      log.info('export_skipped', { reason: 'job already ended' });
-      return null;
-    }
+    const begun = await beginJob(p, deps.record, deps.logger, 'export');
+    if (!begun) return null;
+    const { jobId, log } = begun;
     const attempt = job.attemptsMade + 1;
     log.info('export_started', { generation_id: p.generation_id, attempt });
     try {

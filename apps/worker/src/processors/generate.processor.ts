@@ -14,6 +14,7 @@ import {
 } from '@vectort/shared';
 import { LlmError } from '../llm/llm-errors';
 import type { LlmProvider } from '../llm/llm-provider';
+import { beginJob } from './begin-job';
 import type { JobRecord } from './job-record';
 import type { LeaseManager } from './llm-lease';
 
@@ -166,18 +167,10 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
 
   return async (job: Job<GenerateJobPayload>) => {
     const p = job.data;
-    const jobId = new ObjectId(p.job_id);
-    const log = deps.logger.child({
-      job_id: p.job_id,
-      user_id: p.user_id,
-      project_id: p.project_id,
-      request_id: p.request_id,
-    });
     const started = performance.now();
-    if (!(await deps.record.start(jobId))) {
-      log.info('generation_skipped', { reason: 'job already ended' });
-      return null;
-    }
+    const begun = await beginJob(p, deps.record, deps.logger, 'generation');
+    if (!begun) return null;
+    const { jobId, log } = begun;
     log.info('generation_started', {
       framework: p.framework,
       type: p.type,
