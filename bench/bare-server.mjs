@@ -4,7 +4,10 @@ import express from 'express';
 const body = {
   status: 'completed',
   cached: true,
-  generation: { id: 'x', files: Array.from({ length: 10 }, (_, i) => ({ path: `src/file${i}.js`, content: 'x'.repeat(450) })) },
+  generation: {
+    id: 'x',
+    files: Array.from({ length: 10 }, (_, i) => ({ path: `src/file${i}.js`, content: 'x'.repeat(450) })),
+  },
 };
 const app = express();
 app.use(express.json());

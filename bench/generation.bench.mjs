@@ -11,7 +11,13 @@ import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
 import { fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
 
-const { values: args } = parseArgs({ options: { pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, backlog: { type: 'string', default: '200' } } });
+const { values: args } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    backlog: { type: 'string', default: '200' },
+  },
+});
 const pairs = Number(args.pairs);
 const seconds = Number(args.seconds);
 const log = (m) => process.stderr.write(`[bench] ${m}\n`);
@@ -39,7 +45,9 @@ let worker;
 async function noopJobsPerSecond(redisUrl, prefix, count) {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('noop', { connection, prefix });
-  await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } })));
+  await queue.addBulk(
+    Array.from({ length: count }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } })),
+  );
   let done = 0;
   const t0 = performance.now();
   const finished = new Promise((resolve) => {
@@ -57,16 +65,39 @@ async function noopJobsPerSecond(redisUrl, prefix, count) {
   return rate;
 }
 try {
-  procs.push(await startProcess('bench/bare-server.mjs', { PORT: String(barePort) }, async () => (await fetch(`http://127.0.0.1:${barePort}/bare`, { method: 'POST' })).ok));
-  procs.push(await startProcess('apps/api/dist/main.js', { ...env, PORT: String(apiPort) }, async () => (await fetch(`${apiUrl}/readyz`)).ok));
+  procs.push(
+    await startProcess(
+      'bench/bare-server.mjs',
+      { PORT: String(barePort) },
+      async () => (await fetch(`http://127.0.0.1:${barePort}/bare`, { method: 'POST' })).ok,
+    ),
+  );
+  procs.push(
+    await startProcess(
+      'apps/api/dist/main.js',
+      { ...env, PORT: String(apiPort) },
+      async () => (await fetch(`${apiUrl}/readyz`)).ok,
+    ),
+  );
   const startWorker = () =>
-    startProcess('apps/worker/dist/main.js', { ...env, WORKER_METRICS_PORT: String(workerPort) }, async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok);
+    startProcess(
+      'apps/worker/dist/main.js',
+      { ...env, WORKER_METRICS_PORT: String(workerPort) },
+      async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok,
+    );
   worker = await startWorker();
 
   // An enterprise user (no rate limit) with credits to spare, made so by an admin.
-  const admin = await json('POST', `${apiUrl}/api/auth/register`, { body: { email: 'bench-admin@example.com', password: 'bench-password' } });
-  const user = await json('POST', `${apiUrl}/api/auth/register`, { body: { email: 'bench@example.com', password: 'bench-password' } });
-  await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, { token: admin.body.token, body: { plan: 'enterprise', credits: 1_000_000 } });
+  const admin = await json('POST', `${apiUrl}/api/auth/register`, {
+    body: { email: 'bench-admin@example.com', password: 'bench-password' },
+  });
+  const user = await json('POST', `${apiUrl}/api/auth/register`, {
+    body: { email: 'bench@example.com', password: 'bench-password' },
+  });
+  await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, {
+    token: admin.body.token,
+    body: { plan: 'enterprise', credits: 1_000_000 },
+  });
   const token = user.body.token;
   const project = await json('POST', `${apiUrl}/api/projects`, { token, body: { name: 'bench' } });
   const generateUrl = `${apiUrl}/api/projects/${project.body.id}/generate`;
@@ -80,8 +111,20 @@ try {
   if (hitCheck.status !== 200) throw new Error(`expected a hit, got ${hitCheck.status}`);
   const hitBytes = JSON.stringify(hitCheck.body).length;
 
-  const hitOpts = { url: generateUrl, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: hitBody, seconds };
-  const bareOpts = { url: `http://127.0.0.1:${barePort}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: hitBody, seconds };
+  const hitOpts = {
+    url: generateUrl,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: hitBody,
+    seconds,
+  };
+  const bareOpts = {
+    url: `http://127.0.0.1:${barePort}/bare`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: hitBody,
+    seconds,
+  };
   await load({ ...bareOpts, seconds: 2 });
   await load({ ...hitOpts, seconds: 2 });
   const rows = [];
@@ -89,7 +132,13 @@ try {
     const bare = await load(bareOpts);
     const hit = await load(hitOpts);
     if (hit.non2xx || bare.non2xx) throw new Error(`non-2xx answers: hit ${hit.non2xx}, bare ${bare.non2xx}`);
-    rows.push({ bare: bare.requests.average, hit: hit.requests.average, hitP50: hit.latency.p50, hitP99: hit.latency.p99, ratio: hit.requests.average / bare.requests.average });
+    rows.push({
+      bare: bare.requests.average,
+      hit: hit.requests.average,
+      hitP50: hit.latency.p50,
+      hitP99: hit.latency.p99,
+      ratio: hit.requests.average / bare.requests.average,
+    });
     log(`pair ${i + 1}: bare ${fmt(bare.requests.average, 0)} req/s, hit ${fmt(hit.requests.average, 0)} req/s`);
   }
   const fixed = await load({ ...hitOpts, overallRate: 1000, connections: 20 });
@@ -101,7 +150,10 @@ try {
   const submitted = [];
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now();
-    const res = await json('POST', generateUrl, { token, body: { description: `bench miss ${prefix} ${i}`, framework: 'html' } });
+    const res = await json('POST', generateUrl, {
+      token,
+      body: { description: `bench miss ${prefix} ${i}`, framework: 'html' },
+    });
     submitMs.push(performance.now() - t0);
     if (res.status !== 202) throw new Error(`expected 202, got ${res.status}`);
     submitted.push(res.body.job_id);
@@ -111,7 +163,10 @@ try {
   // Submit → completed: submit, then long-poll until done.
   for (let i = 0; i < 100; i++) {
     const t0 = performance.now();
-    const res = await json('POST', generateUrl, { token, body: { description: `bench e2e ${prefix} ${i}`, framework: 'html' } });
+    const res = await json('POST', generateUrl, {
+      token,
+      body: { description: `bench e2e ${prefix} ${i}`, framework: 'html' },
+    });
     const job = await waitFor(res.body.job_id);
     if (job.body.status !== 'completed') throw new Error(`job ended ${job.body.status}`);
     completeMs.push(performance.now() - t0);
@@ -127,12 +182,16 @@ try {
     await worker.stop();
     const ids = [];
     for (let i = 0; i < Number(args.backlog); i++) {
-      const res = await json('POST', generateUrl, { token, body: { description: `bench backlog ${prefix} ${pair} ${i}`, framework: 'html' } });
+      const res = await json('POST', generateUrl, {
+        token,
+        body: { description: `bench backlog ${prefix} ${pair} ${i}`, framework: 'html' },
+      });
       ids.push(new ObjectId(res.body.job_id));
     }
     worker = await startWorker();
     const t0 = performance.now();
-    while ((await jobsCol.countDocuments({ _id: { $in: ids }, status: 'completed' })) < ids.length) await new Promise((r) => setTimeout(r, 20));
+    while ((await jobsCol.countDocuments({ _id: { $in: ids }, status: 'completed' })) < ids.length)
+      await new Promise((r) => setTimeout(r, 20));
     const workerRate = ids.length / ((performance.now() - t0) / 1000);
     throughput.push({ noop, worker: workerRate, ratio: workerRate / noop });
     log(`throughput pair ${pair + 1}: no-op BullMQ ${fmt(noop, 0)} jobs/s, generate ${fmt(workerRate, 0)} jobs/s`);
@@ -142,12 +201,24 @@ try {
   const ratio = median(rows.map((r) => r.ratio));
   console.log('\nGeneration benchmark (2-core machine, load generator on the same box)');
   console.log(`pairs: ${pairs} x ${seconds}s, hit body ${hitBytes} bytes`);
-  console.log(`cache hit:     median ${fmt(median(rows.map((r) => r.hit)), 0)} req/s vs bare Express ${fmt(median(rows.map((r) => r.bare)), 0)} req/s -> ratio ${fmt(ratio)} (budget >= 0.60)`);
-  console.log(`cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`);
-  console.log(`cache hit @1000 req/s: p99 ${fmt(fixed.latency.p99)} ms (bare route at the same rate: p99 ${fmt(bareFixed.latency.p99)} ms; budget < 10 ms), achieved ${fmt(fixed.requests.average, 0)} req/s`);
-  console.log(`miss submit:   p50 ${fmt(median(submitMs))} ms, p99 ${fmt(percentile(submitMs, 99))} ms (budget p50 < 5 ms)`);
-  console.log(`worker:        ${fmt(median(throughput.map((t) => t.worker)), 0)} generate jobs/s (0 ms LLM, concurrency 10) vs ${fmt(median(throughput.map((t) => t.noop)), 0)} no-op BullMQ jobs/s (concurrency 50) -> ratio ${fmt(median(throughput.map((t) => t.ratio)), 3)} (budget >= 0.10)`);
-  console.log(`submit->done:  p50 ${fmt(median(completeMs))} ms, p99 ${fmt(percentile(completeMs, 99))} ms with the 0 ms offline LLM (budget p50 < 15 ms)`);
+  console.log(
+    `cache hit:     median ${fmt(median(rows.map((r) => r.hit)), 0)} req/s vs bare Express ${fmt(median(rows.map((r) => r.bare)), 0)} req/s -> ratio ${fmt(ratio)} (budget >= 0.60)`,
+  );
+  console.log(
+    `cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`,
+  );
+  console.log(
+    `cache hit @1000 req/s: p99 ${fmt(fixed.latency.p99)} ms (bare route at the same rate: p99 ${fmt(bareFixed.latency.p99)} ms; budget < 10 ms), achieved ${fmt(fixed.requests.average, 0)} req/s`,
+  );
+  console.log(
+    `miss submit:   p50 ${fmt(median(submitMs))} ms, p99 ${fmt(percentile(submitMs, 99))} ms (budget p50 < 5 ms)`,
+  );
+  console.log(
+    `worker:        ${fmt(median(throughput.map((t) => t.worker)), 0)} generate jobs/s (0 ms LLM, concurrency 10) vs ${fmt(median(throughput.map((t) => t.noop)), 0)} no-op BullMQ jobs/s (concurrency 50) -> ratio ${fmt(median(throughput.map((t) => t.ratio)), 3)} (budget >= 0.10)`,
+  );
+  console.log(
+    `submit->done:  p50 ${fmt(median(completeMs))} ms, p99 ${fmt(percentile(completeMs, 99))} ms with the 0 ms offline LLM (budget p50 < 15 ms)`,
+  );
 } finally {
   await worker?.stop();
   for (const p of procs.reverse()) await p.stop();

@@ -24,7 +24,13 @@ export async function freePort() {
 export async function startProcess(script, env, ready, { nodeArgs = [] } = {}) {
   const logDir = path.join(REPO_ROOT, '.data', 'bench-logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const out = fs.openSync(path.join(logDir, `${path.basename(path.dirname(path.dirname(script)))}-${path.basename(script, path.extname(script))}.log`), 'w');
+  const out = fs.openSync(
+    path.join(
+      logDir,
+      `${path.basename(path.dirname(path.dirname(script)))}-${path.basename(script, path.extname(script))}.log`,
+    ),
+    'w',
+  );
   const child = spawn(process.execPath, [...nodeArgs, path.resolve(REPO_ROOT, script)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, ...env },

@@ -20,7 +20,11 @@ async function aptInstall(pkg, log) {
 export async function aptBinary(pkg, name, log) {
   let bin = which(name, EXTRA_DIRS);
   if (bin) return bin;
-  if (!installing.has(pkg)) installing.set(pkg, aptInstall(pkg, log).finally(() => installing.delete(pkg)));
+  if (!installing.has(pkg))
+    installing.set(
+      pkg,
+      aptInstall(pkg, log).finally(() => installing.delete(pkg)),
+    );
   await installing.get(pkg);
   bin = which(name, EXTRA_DIRS);
   if (!bin) throw new Error(`${name} still missing after apt-get install ${pkg}`);

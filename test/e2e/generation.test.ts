@@ -43,12 +43,24 @@ describe('submit and poll', () => {
     const miss = await generate(stack.apiUrl, u.token, u.projectId, { description, framework: 'vue', type: 'web_app' });
     expect(miss.status).toBe(202);
     expect(miss.headers['x-cache']).toBe('MISS');
-    expect(miss.body).toEqual({ status: 'queued', cached: false, job_id: expect.any(String), status_url: `/api/jobs/${miss.body.job_id}` });
+    expect(miss.body).toEqual({
+      status: 'queued',
+      cached: false,
+      job_id: expect.any(String),
+      status_url: `/api/jobs/${miss.body.job_id}`,
+    });
     expect(miss.headers.location).toBe(miss.body.status_url);
 
     const job = await waitForJob(stack.apiUrl, u.token, miss.body.job_id);
     const missMs = performance.now() - t0;
-    expect(job).toMatchObject({ job_id: miss.body.job_id, kind: 'generate', status: 'completed', progress: 100, project_id: u.projectId, error: null });
+    expect(job).toMatchObject({
+      job_id: miss.body.job_id,
+      kind: 'generate',
+      status: 'completed',
+      progress: 100,
+      project_id: u.projectId,
+      error: null,
+    });
     expect(job.finished_at).toEqual(expect.any(String));
     const generation = job.result.generation;
     expect(generation).toMatchObject({
@@ -75,7 +87,10 @@ describe('submit and poll', () => {
     // The seed's own check: the same request twice gives the same result, the second at least 2x faster.
     expect(hitMs * 2).toBeLessThan(missMs);
 
-    const variant = await generate(stack.apiUrl, u.token, u.projectId, { description: `  ${description.toUpperCase().replace(/ /g, '   ')}\n`, framework: 'vue' });
+    const variant = await generate(stack.apiUrl, u.token, u.projectId, {
+      description: `  ${description.toUpperCase().replace(/ /g, '   ')}\n`,
+      framework: 'vue',
+    });
     expect(variant.status).toBe(200);
     expect(variant.body.generation.id).toBe(generation.id);
     expect(llm.calls - callsBefore).toBe(1);
@@ -89,37 +104,65 @@ describe('submit and poll', () => {
     ]);
     expect(ledger.body.ledger[0].job_id).toBe(miss.body.job_id);
 
-    const list = await request(stack.apiUrl).get(`/api/projects/${u.projectId}/generations`).set('Authorization', `Bearer ${u.token}`);
+    const list = await request(stack.apiUrl)
+      .get(`/api/projects/${u.projectId}/generations`)
+      .set('Authorization', `Bearer ${u.token}`);
     expect(list.body.items.map((g: { id: string }) => g.id)).toEqual([generation.id]);
     expect(list.body.items[0]).not.toHaveProperty('files');
-    const one = await request(stack.apiUrl).get(`/api/generations/${generation.id}`).set('Authorization', `Bearer ${u.token}`);
+    const one = await request(stack.apiUrl)
+      .get(`/api/generations/${generation.id}`)
+      .set('Authorization', `Bearer ${u.token}`);
     expect(one.body).toEqual(generation);
-    const project = await request(stack.apiUrl).get(`/api/projects/${u.projectId}`).set('Authorization', `Bearer ${u.token}`);
+    const project = await request(stack.apiUrl)
+      .get(`/api/projects/${u.projectId}`)
+      .set('Authorization', `Bearer ${u.token}`);
     expect(project.body.latest_generation_id).toBe(generation.id);
   });
 
-  it('serves a hit from another user\'s project as a new generation of the requester, revealing nothing of the first', async () => {
+  it("serves a hit from another user's project as a new generation of the requester, revealing nothing of the first", async () => {
     const alice = await user();
     const bob = await user();
     const description = unique('A landing page for a bakery');
-    const miss = await generate(stack.apiUrl, alice.token, alice.projectId, { description, type: 'landing_page', framework: 'html' });
+    const miss = await generate(stack.apiUrl, alice.token, alice.projectId, {
+      description,
+      type: 'landing_page',
+      framework: 'html',
+    });
     const done = await waitForJob(stack.apiUrl, alice.token, miss.body.job_id);
     const aliceGen = done.result.generation;
 
-    const hit = await generate(stack.apiUrl, bob.token, bob.projectId, { description, type: 'landing_page', framework: 'html' });
+    const hit = await generate(stack.apiUrl, bob.token, bob.projectId, {
+      description,
+      type: 'landing_page',
+      framework: 'html',
+    });
     expect(hit.status).toBe(200);
     const bobGen = hit.body.generation;
     expect(bobGen.id).not.toBe(aliceGen.id);
     expect(bobGen).toMatchObject({ project_id: bob.projectId, cached: true, cost_usd: 0, files: aliceGen.files });
     const text = JSON.stringify(hit.body);
-    for (const secret of [alice.id, alice.projectId, aliceGen.id, miss.body.job_id, alice.email]) expect(text).not.toContain(secret);
+    for (const secret of [alice.id, alice.projectId, aliceGen.id, miss.body.job_id, alice.email])
+      expect(text).not.toContain(secret);
     expect(await balance(stack.apiUrl, bob.token)).toBe(20);
 
     // Bob cannot read Alice's job, generation or project.
-    await request(stack.apiUrl).get(`/api/jobs/${miss.body.job_id}`).set('Authorization', `Bearer ${bob.token}`).expect(404);
-    await request(stack.apiUrl).get(`/api/generations/${aliceGen.id}`).set('Authorization', `Bearer ${bob.token}`).expect(404);
-    await request(stack.apiUrl).get(`/api/projects/${alice.projectId}/generations`).set('Authorization', `Bearer ${bob.token}`).expect(404);
-    const again = await generate(stack.apiUrl, bob.token, bob.projectId, { description, type: 'landing_page', framework: 'html' });
+    await request(stack.apiUrl)
+      .get(`/api/jobs/${miss.body.job_id}`)
+      .set('Authorization', `Bearer ${bob.token}`)
+      .expect(404);
+    await request(stack.apiUrl)
+      .get(`/api/generations/${aliceGen.id}`)
+      .set('Authorization', `Bearer ${bob.token}`)
+      .expect(404);
+    await request(stack.apiUrl)
+      .get(`/api/projects/${alice.projectId}/generations`)
+      .set('Authorization', `Bearer ${bob.token}`)
+      .expect(404);
+    const again = await generate(stack.apiUrl, bob.token, bob.projectId, {
+      description,
+      type: 'landing_page',
+      framework: 'html',
+    });
     expect(again.body.generation.id).toBe(bobGen.id);
   });
 
@@ -137,7 +180,11 @@ describe('submit and poll', () => {
         }),
       );
       for (const { res } of submits) expect(res.status).toBe(202);
-      const jobs = await Promise.all(submits.map(({ who, res }) => waitForJob(stack.apiUrl, who.token, res.body.job_id).then((job) => ({ who, job }))));
+      const jobs = await Promise.all(
+        submits.map(({ who, res }) =>
+          waitForJob(stack.apiUrl, who.token, res.body.job_id).then((job) => ({ who, job })),
+        ),
+      );
       expect(llm.calls - callsBefore).toBe(1);
       for (const { who, job } of jobs) {
         expect(job.status).toBe('completed');
@@ -154,7 +201,9 @@ describe('submit and poll', () => {
         const ids = new Set(jobs.filter((j) => j.who === who).map(({ job }) => job.result.generation.id));
         expect(ids.size).toBe(1);
       }
-      const cachedFlags = [alice, bob].map((who) => jobs.find((j) => j.who === who)!.job.result.generation.cached).sort();
+      const cachedFlags = [alice, bob]
+        .map((who) => jobs.find((j) => j.who === who)!.job.result.generation.cached)
+        .sort();
       expect(cachedFlags).toEqual([false, true]);
     } finally {
       llm.setBehavior({ kind: 'ok' });
@@ -184,7 +233,9 @@ describe('idempotency keys', () => {
     const u = await user();
     const body = { description: unique('An invoicing API'), framework: 'express', type: 'api' };
     const headers = { 'Idempotency-Key': `key-${counter}` };
-    const results = await Promise.all(Array.from({ length: 4 }, () => generate(stack.apiUrl, u.token, u.projectId, body, headers)));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => generate(stack.apiUrl, u.token, u.projectId, body, headers)),
+    );
     const accepted = results.filter((r) => r.status === 202);
     expect(accepted.length).toBeGreaterThanOrEqual(1);
     for (const r of results) expect([202, 409]).toContain(r.status);
@@ -196,17 +247,32 @@ describe('idempotency keys', () => {
     expect(replay.body.job_id).toBe(accepted[0]!.body.job_id);
     expect(replay.headers.location).toBe(accepted[0]!.headers.location);
 
-    const other = await generate(stack.apiUrl, u.token, u.projectId, { ...body, description: 'something else' }, headers);
+    const other = await generate(
+      stack.apiUrl,
+      u.token,
+      u.projectId,
+      { ...body, description: 'something else' },
+      headers,
+    );
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('idempotency_key_reused');
-    const jobs = await stack.mongo.db().collection('jobs').countDocuments({ project_id: { $exists: true } , 'payload.description': body.description });
+    const jobs = await stack.mongo
+      .db()
+      .collection('jobs')
+      .countDocuments({ project_id: { $exists: true }, 'payload.description': body.description });
     expect(jobs).toBe(1);
     expect(await balance(stack.apiUrl, u.token)).toBe(19);
   });
 
   it('rejects an over-long key with 400', async () => {
     const u = await user();
-    const res = await generate(stack.apiUrl, u.token, u.projectId, { description: 'x' }, { 'Idempotency-Key': 'k'.repeat(256) });
+    const res = await generate(
+      stack.apiUrl,
+      u.token,
+      u.projectId,
+      { description: 'x' },
+      { 'Idempotency-Key': 'k'.repeat(256) },
+    );
     expect(res.status).toBe(400);
   });
 });
@@ -214,9 +280,22 @@ describe('idempotency keys', () => {
 describe('credits and failures', () => {
   it('answers 402 when the user has no credits, and enqueues nothing', async () => {
     const u = await user();
-    const admin = await request(stack.apiUrl).post('/api/auth/register').send({ email: `admin@example.com`, password: 'password-admin' });
-    const adminToken = admin.status === 201 ? admin.body.token : (await request(stack.apiUrl).post('/api/auth/login').send({ email: 'admin@example.com', password: 'password-admin' })).body.token;
-    await request(stack.apiUrl).patch(`/api/admin/users/${u.id}`).set('Authorization', `Bearer ${adminToken}`).send({ credits: 0 }).expect(200);
+    const admin = await request(stack.apiUrl)
+      .post('/api/auth/register')
+      .send({ email: `admin@example.com`, password: 'password-admin' });
+    const adminToken =
+      admin.status === 201
+        ? admin.body.token
+        : (
+            await request(stack.apiUrl)
+              .post('/api/auth/login')
+              .send({ email: 'admin@example.com', password: 'password-admin' })
+          ).body.token;
+    await request(stack.apiUrl)
+      .patch(`/api/admin/users/${u.id}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ credits: 0 })
+      .expect(200);
     const callsBefore = llm.calls;
     const res = await generate(stack.apiUrl, u.token, u.projectId, { description: unique('A chess clock') });
     expect(res.status).toBe(402);
@@ -242,7 +321,10 @@ describe('credits and failures', () => {
 
   it('never writes a ../ path: the job fails as invalid_llm_output', async () => {
     const u = await user();
-    llm.setBehavior({ kind: 'raw', content: JSON.stringify({ files: [{ path: '../../etc/cron.d/evil', content: 'x' }] }) });
+    llm.setBehavior({
+      kind: 'raw',
+      content: JSON.stringify({ files: [{ path: '../../etc/cron.d/evil', content: 'x' }] }),
+    });
     try {
       const res = await generate(stack.apiUrl, u.token, u.projectId, { description: unique('A path escape') });
       const job = await waitForJob(stack.apiUrl, u.token, res.body.job_id);
@@ -270,6 +352,10 @@ describe('credits and failures', () => {
     }
     expect(await balance(stack.apiUrl, u.token)).toBe(20);
     const ledger = await request(stack.apiUrl).get('/api/credits').set('Authorization', `Bearer ${u.token}`);
-    expect(ledger.body.ledger.map((e: { reason: string }) => e.reason)).toEqual(['generation_refund', 'generation', 'signup']);
+    expect(ledger.body.ledger.map((e: { reason: string }) => e.reason)).toEqual([
+      'generation_refund',
+      'generation',
+      'signup',
+    ]);
   }, 90_000);
 });

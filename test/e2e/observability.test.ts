@@ -53,7 +53,10 @@ beforeAll(async () => {
   const hit = await generate(stack.apiUrl, user.token, projectId, { description, framework: 'svelte' });
   expect(hit.status).toBe(200);
   llm.setBehavior({ kind: 'raw', content: 'no files for you' });
-  const bad = await generate(stack.apiUrl, user.token, projectId, { description: `${description} that fails`, framework: 'svelte' });
+  const bad = await generate(stack.apiUrl, user.token, projectId, {
+    description: `${description} that fails`,
+    framework: 'svelte',
+  });
   failedJob = bad.body.job_id;
   expect((await waitForJob(stack.apiUrl, user.token, failedJob)).status).toBe('failed');
   llm.setBehavior({ kind: 'ok' });
@@ -75,7 +78,12 @@ describe('metrics', () => {
     const api = await scrape(`${stack.apiUrl}/api/metrics`, 'metrics-token-for-tests');
     expect(sumOf(api, 'vectort_cache_requests_total', { result: 'hit' })).toBe(1);
     expect(sumOf(api, 'vectort_cache_requests_total', { result: 'miss' })).toBe(2);
-    expect(sumOf(api, 'vectort_http_request_duration_seconds_count', { route: '/api/projects/:id/generate', status_class: '2xx' })).toBe(3);
+    expect(
+      sumOf(api, 'vectort_http_request_duration_seconds_count', {
+        route: '/api/projects/:id/generate',
+        status_class: '2xx',
+      }),
+    ).toBe(3);
     expect(sumOf(api, 'vectort_queue_jobs', { queue: 'generate' })).toBeGreaterThanOrEqual(0);
     expect(api.some((s) => s.name === 'vectort_queue_jobs')).toBe(true);
     const routes = new Set(api.filter((s) => s.labels.route).map((s) => s.labels.route));
@@ -89,7 +97,9 @@ describe('metrics', () => {
       () => scrape(`http://127.0.0.1:${workerPort}/metrics`),
       (s) => sumOf(s, 'vectort_generations_total', { status: 'failed' }) === 1,
     );
-    expect(sumOf(worker, 'vectort_generations_total', { status: 'completed', model: 'gpt-5-mini', framework: 'svelte' })).toBe(1);
+    expect(
+      sumOf(worker, 'vectort_generations_total', { status: 'completed', model: 'gpt-5-mini', framework: 'svelte' }),
+    ).toBe(1);
     expect(sumOf(worker, 'vectort_generations_total', { status: 'failed', framework: 'svelte' })).toBe(1);
     expect(sumOf(worker, 'vectort_generation_duration_seconds_count', { model: 'gpt-5-mini' })).toBe(1);
     expect(sumOf(worker, 'vectort_llm_cost_usd_total', { provider: 'openai', model: 'gpt-5-mini' })).toBeGreaterThan(0);
@@ -108,12 +118,23 @@ describe('logs', () => {
     const access = api.filter((e) => e.message === 'request');
     expect(access.length).toBeGreaterThan(3);
     for (const line of access) {
-      expect(line).toMatchObject({ service: 'api', level: 'info', request_id: expect.any(String), method: expect.any(String), route: expect.any(String), status: expect.any(Number), duration_ms: expect.any(Number), timestamp: expect.any(String) });
+      expect(line).toMatchObject({
+        service: 'api',
+        level: 'info',
+        request_id: expect.any(String),
+        method: expect.any(String),
+        route: expect.any(String),
+        status: expect.any(Number),
+        duration_ms: expect.any(Number),
+        timestamp: expect.any(String),
+      });
     }
-    expect(access.filter((e) => e.route === '/api/projects/:id/generate' && e.user_id === user.id).map((e) => e.cache)).toEqual(['MISS', 'HIT', 'MISS']);
+    expect(
+      access.filter((e) => e.route === '/api/projects/:id/generate' && e.user_id === user.id).map((e) => e.cache),
+    ).toEqual(['MISS', 'HIT', 'MISS']);
   });
 
-  it('writes the seed\'s generation events with user, project and job ids', async () => {
+  it("writes the seed's generation events with user, project and job ids", async () => {
     // stdout reaches us asynchronously: wait for the failure's line.
     const worker = await eventually(
       () => stack.workers[0]!.entries(),
@@ -122,8 +143,15 @@ describe('logs', () => {
     const started = worker.find((e) => e.message === 'generation_started' && e.job_id === okJob);
     const completed = worker.find((e) => e.message === 'generation_completed' && e.job_id === okJob);
     const failed = worker.find((e) => e.message === 'generation_failed' && e.job_id === failedJob);
-    for (const e of [started, completed, failed]) expect(e).toMatchObject({ service: 'worker', user_id: user.id, project_id: projectId });
-    expect(completed).toMatchObject({ duration_seconds: expect.any(Number), code_length: expect.any(Number), cost_usd: expect.any(Number), model: 'gpt-5-mini', cache: 'miss' });
+    for (const e of [started, completed, failed])
+      expect(e).toMatchObject({ service: 'worker', user_id: user.id, project_id: projectId });
+    expect(completed).toMatchObject({
+      duration_seconds: expect.any(Number),
+      code_length: expect.any(Number),
+      cost_usd: expect.any(Number),
+      model: 'gpt-5-mini',
+      cache: 'miss',
+    });
     expect(completed!.cost_usd).toBeGreaterThan(0);
     expect(failed).toMatchObject({ error: 'invalid_llm_output', provider: 'openai' });
   });
@@ -138,7 +166,10 @@ describe('logs', () => {
 
 describe('Sentry', () => {
   it('receives the failed generation with the user and project, and nothing for a 404', async () => {
-    await request(stack.apiUrl).get('/api/projects/0123456789abcdef01234567').set('Authorization', `Bearer ${user.token}`).expect(404);
+    await request(stack.apiUrl)
+      .get('/api/projects/0123456789abcdef01234567')
+      .set('Authorization', `Bearer ${user.token}`)
+      .expect(404);
     const events = await eventually(
       () => sentry.errorEvents(),
       (e) => e.some((x) => x.tags?.job_id === failedJob),

@@ -14,7 +14,10 @@ it('generates a non-empty, path-safe project offline for every framework, at no 
   const u = await registerUser(stack.apiUrl, 'offline');
   const projectId = await createProject(stack.apiUrl, u.token);
   for (const framework of FRAMEWORKS) {
-    const res = await generate(stack.apiUrl, u.token, projectId, { description: `An offline ${framework} app "quoted" </script>`, framework });
+    const res = await generate(stack.apiUrl, u.token, projectId, {
+      description: `An offline ${framework} app "quoted" </script>`,
+      framework,
+    });
     expect(res.status).toBe(202);
     const job = await waitForJob(stack.apiUrl, u.token, res.body.job_id);
     expect(job.status).toBe('completed');

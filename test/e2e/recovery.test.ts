@@ -49,7 +49,9 @@ it('finishes the job of a SIGKILLed worker on another worker, debiting the credi
   const doomed = await stack.startWorker();
   llm.setBehavior({ kind: 'ok', delayMs: 3000 });
   const callsBefore = llm.calls;
-  const res = await generate(stack.apiUrl, u.token, projectId, { description: `A worker-crash survivor ${Date.now()}` });
+  const res = await generate(stack.apiUrl, u.token, projectId, {
+    description: `A worker-crash survivor ${Date.now()}`,
+  });
   expect(res.status).toBe(202);
   await waitFor(() => llm.calls > callsBefore, 10_000);
   doomed.kill('SIGKILL');
@@ -102,7 +104,9 @@ it('loses no accepted job when Redis restarts before any worker picks it up', as
   const projectId = await createProject(stack.apiUrl, u.token);
   const accepted: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const res = await generate(stack.apiUrl, u.token, projectId, { description: `Survives a Redis restart ${i} ${Date.now()}` });
+    const res = await generate(stack.apiUrl, u.token, projectId, {
+      description: `Survives a Redis restart ${i} ${Date.now()}`,
+    });
     expect(res.status).toBe(202);
     accepted.push(res.body.job_id);
   }

@@ -44,7 +44,8 @@ export async function startFakeSentry(): Promise<FakeSentry> {
     req.on('end', () => {
       let raw = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-      if (req.method === 'POST' && /\/api\/\d+\/envelope\/?/.test(req.url ?? '')) envelopes.push(parseEnvelope(raw.toString('utf8')));
+      if (req.method === 'POST' && /\/api\/\d+\/envelope\/?/.test(req.url ?? ''))
+        envelopes.push(parseEnvelope(raw.toString('utf8')));
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });

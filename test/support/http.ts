@@ -1,7 +1,12 @@
 import request from 'supertest';
 
 /** Polls `GET /api/jobs/:id?wait=` until the job ends (or `timeoutMs`), returning the last status object. */
-export async function waitForJob(apiUrl: string, token: string, jobId: string, timeoutMs = 30_000): Promise<Record<string, any>> {
+export async function waitForJob(
+  apiUrl: string,
+  token: string,
+  jobId: string,
+  timeoutMs = 30_000,
+): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
   let body: Record<string, any> = {};
   while (Date.now() < deadline) {
@@ -20,8 +25,18 @@ export async function createProject(apiUrl: string, token: string, name = 'Proje
   return res.body.id;
 }
 
-export function generate(apiUrl: string, token: string, projectId: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-  return request(apiUrl).post(`/api/projects/${projectId}/generate`).set('Authorization', `Bearer ${token}`).set(headers).send(body);
+export function generate(
+  apiUrl: string,
+  token: string,
+  projectId: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
+  return request(apiUrl)
+    .post(`/api/projects/${projectId}/generate`)
+    .set('Authorization', `Bearer ${token}`)
+    .set(headers)
+    .send(body);
 }
 
 export async function balance(apiUrl: string, token: string): Promise<number> {

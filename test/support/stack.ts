@@ -67,13 +67,20 @@ export class AppProcess {
   }
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, proc?: AppProcess): Promise<void> {
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  proc?: AppProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what} not ready after ${timeoutMs} ms\n${proc?.stderr.join('') ?? ''}\n${proc?.lines.slice(-20).join('\n') ?? ''}`);
+  throw new Error(
+    `${what} not ready after ${timeoutMs} ms\n${proc?.stderr.join('') ?? ''}\n${proc?.lines.slice(-20).join('\n') ?? ''}`,
+  );
 }
 
 export interface Stack {
@@ -133,7 +140,10 @@ export async function startStack(label: string, env: Record<string, string> = {}
     startWorker,
     async stop() {
       await Promise.all([api.stop(), ...workers.map((w) => w.stop())]);
-      await mongo.db().dropDatabase().catch(() => undefined);
+      await mongo
+        .db()
+        .dropDatabase()
+        .catch(() => undefined);
       const keys = [...(await redis.keys(`${name}:*`)), ...(await redis.keys(`{${name}}:*`))];
       if (keys.length) await redis.del(...keys);
       redis.disconnect();

@@ -57,7 +57,16 @@ export async function startTestApp(label: string, env: Record<string, string> = 
   const subscriber = createRedis({ redisUrl: config.redisUrl, role: 'worker' });
   const watcher = createJobWatcher(subscriber, config.redisKeyPrefix, logger);
   const queues = createQueues(redis, config.redisKeyPrefix);
-  const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics: createMetricsRegistry('api'), queues, watcher });
+  const app = createApp({
+    config,
+    logger,
+    db: mongo.db,
+    redis,
+    s3,
+    metrics: createMetricsRegistry('api'),
+    queues,
+    watcher,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -86,7 +86,13 @@ export function createApp(deps: AppDeps): Express {
   const auth = requireAuth(tokens, users);
   const rateLimited = rateLimitedCounter(deps.metrics);
   const metrics = createMetrics(deps.metrics);
-  const activeUsers = registerApiGauges({ registry: deps.metrics, queues: deps.queues, db, redis, keyPrefix: config.redisKeyPrefix });
+  const activeUsers = registerApiGauges({
+    registry: deps.metrics,
+    queues: deps.queues,
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+  });
   const limiter = (name: string, windowMs: number, limit: number) =>
     createLimiter({ redis, keyPrefix: config.redisKeyPrefix, name, windowMs, limit, rateLimited });
   const planLimits = { generate: config.rateLimits.generatePerMinute, export: config.rateLimits.exportPerMinute };
@@ -99,7 +105,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   // Bull Board 9 works under helmet's default CSP (checked in headless Chromium). Unset credentials: not mounted (404).
   if (config.adminUser && config.adminPassword) {
-    app.use(BULL_BOARD_PATH, bullBoardRouter({ queues: deps.queues, user: config.adminUser, password: config.adminPassword }));
+    app.use(
+      BULL_BOARD_PATH,
+      bullBoardRouter({ queues: deps.queues, user: config.adminUser, password: config.adminPassword }),
+    );
   }
   app.use(express.json({ limit: '1mb' }));
 
@@ -136,7 +145,13 @@ export function createApp(deps: AppDeps): Express {
     exportRoutes({
       auth,
       projects,
-      exports: createExportsService({ db, s3: deps.s3, bucket: config.s3.bucket, urlTtlSeconds: config.exportUrlTtlSeconds, jobs }),
+      exports: createExportsService({
+        db,
+        s3: deps.s3,
+        bucket: config.s3.bucket,
+        urlTtlSeconds: config.exportUrlTtlSeconds,
+        jobs,
+      }),
       jobs,
       watcher: deps.watcher,
       exportLimiter: planLimiter('export'),

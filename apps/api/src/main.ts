@@ -17,7 +17,8 @@ import { createJobWatcher } from './services/job-watcher';
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'api', level: config.logLevel });
   logProcessWarnings(logger);
-  if (config.jwt.generated) logger.warn('jwt_secret_generated', { detail: 'JWT_SECRET unset: tokens last only as long as this process' });
+  if (config.jwt.generated)
+    logger.warn('jwt_secret_generated', { detail: 'JWT_SECRET unset: tokens last only as long as this process' });
 
   const mongo = await createMongo({ mongoUrl: config.mongoUrl });
   await ensureIndexes(mongo.db);

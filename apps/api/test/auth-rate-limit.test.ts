@@ -10,11 +10,15 @@ afterAll(() => app.close());
 
 it('allows 5 registrations an hour per IP, then answers 429 with the draft-8 headers', async () => {
   for (let i = 0; i < 5; i++) {
-    const res = await request(app.baseUrl).post('/api/auth/register').send({ email: `rl${i}@example.com`, password: 'password-1' });
+    const res = await request(app.baseUrl)
+      .post('/api/auth/register')
+      .send({ email: `rl${i}@example.com`, password: 'password-1' });
     expect(res.status).toBe(201);
     expect(res.headers['ratelimit-policy']).toMatch(/^"register"; q=5; w=3600\b/);
   }
-  const res = await request(app.baseUrl).post('/api/auth/register').send({ email: 'rl6@example.com', password: 'password-1' });
+  const res = await request(app.baseUrl)
+    .post('/api/auth/register')
+    .send({ email: 'rl6@example.com', password: 'password-1' });
   expect(res.status).toBe(429);
   expect(res.body.error.code).toBe('rate_limited');
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
@@ -26,7 +30,9 @@ it('allows 5 registrations an hour per IP, then answers 429 with the draft-8 hea
 it('allows 10 logins a minute per IP, counted in Redis', async () => {
   const statuses: number[] = [];
   for (let i = 0; i < 11; i++) {
-    const res = await request(app.baseUrl).post('/api/auth/login').send({ email: 'rl0@example.com', password: 'wrong-password' });
+    const res = await request(app.baseUrl)
+      .post('/api/auth/login')
+      .send({ email: 'rl0@example.com', password: 'wrong-password' });
     statuses.push(res.status);
   }
   expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));

@@ -27,7 +27,9 @@ describe('register, login, me', () => {
     });
     expect(res.body.user).not.toHaveProperty('password_hash');
 
-    const me = await request(app.baseUrl).get('/api/me').set(...bearer(res.body));
+    const me = await request(app.baseUrl)
+      .get('/api/me')
+      .set(...bearer(res.body));
     expect(me.status).toBe(200);
     expect(me.body).toEqual(res.body.user);
   });
@@ -40,8 +42,13 @@ describe('register, login, me', () => {
   });
 
   it('refuses a duplicate email, whatever its case, with 409', async () => {
-    await request(app.baseUrl).post('/api/auth/register').send({ email: 'dup@example.com', password: 'password-1' }).expect(201);
-    const res = await request(app.baseUrl).post('/api/auth/register').send({ email: 'DUP@Example.COM', password: 'password-2' });
+    await request(app.baseUrl)
+      .post('/api/auth/register')
+      .send({ email: 'dup@example.com', password: 'password-1' })
+      .expect(201);
+    const res = await request(app.baseUrl)
+      .post('/api/auth/register')
+      .send({ email: 'DUP@Example.COM', password: 'password-2' });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
     expect(res.body.request_id).toBe(res.headers['x-request-id']);
@@ -49,15 +56,24 @@ describe('register, login, me', () => {
 
   it('logs in with the right password (any email case) and refuses a wrong one with 401', async () => {
     const user = await registerUser(app.baseUrl, 'login');
-    const ok = await request(app.baseUrl).post('/api/auth/login').send({ email: user.email.toUpperCase(), password: user.password });
+    const ok = await request(app.baseUrl)
+      .post('/api/auth/login')
+      .send({ email: user.email.toUpperCase(), password: user.password });
     expect(ok.status).toBe(200);
     expect(ok.body.user.id).toBe(user.id);
-    await request(app.baseUrl).get('/api/me').set(...bearer(ok.body)).expect(200);
+    await request(app.baseUrl)
+      .get('/api/me')
+      .set(...bearer(ok.body))
+      .expect(200);
 
-    const wrong = await request(app.baseUrl).post('/api/auth/login').send({ email: user.email, password: 'not the password' });
+    const wrong = await request(app.baseUrl)
+      .post('/api/auth/login')
+      .send({ email: user.email, password: 'not the password' });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('unauthorized');
-    const unknown = await request(app.baseUrl).post('/api/auth/login').send({ email: 'nobody@example.com', password: 'whatever1' });
+    const unknown = await request(app.baseUrl)
+      .post('/api/auth/login')
+      .send({ email: 'nobody@example.com', password: 'whatever1' });
     expect(unknown.status).toBe(401);
     expect(unknown.body.error.message).toBe(wrong.body.error.message);
   });
@@ -69,7 +85,9 @@ describe('register, login, me', () => {
     ['a long password', { email: 'long@example.com', password: 'x'.repeat(129) }, ['password']],
     ['a client-chosen plan', { email: 'plan@example.com', password: 'password-1', plan: 'enterprise' }, ['plan']],
   ])('rejects %s with 400 and field details', async (_label, body, fields) => {
-    const res = await request(app.baseUrl).post('/api/auth/register').send(body as object);
+    const res = await request(app.baseUrl)
+      .post('/api/auth/register')
+      .send(body as object);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_error');
     expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(fields);
@@ -127,10 +145,15 @@ describe('tokens', () => {
 describe('admin user updates', () => {
   it('lets an ADMIN_EMAILS user change plan and credits, and nobody else', async () => {
     const target = await registerUser(app.baseUrl, 'target');
-    const admin = await request(app.baseUrl).post('/api/auth/register').send({ email: 'boss@example.com', password: 'password-boss' });
+    const admin = await request(app.baseUrl)
+      .post('/api/auth/register')
+      .send({ email: 'boss@example.com', password: 'password-boss' });
     expect(admin.body.user.is_admin).toBe(true);
 
-    const denied = await request(app.baseUrl).patch(`/api/admin/users/${target.id}`).set(...bearer(target)).send({ plan: 'pro' });
+    const denied = await request(app.baseUrl)
+      .patch(`/api/admin/users/${target.id}`)
+      .set(...bearer(target))
+      .send({ plan: 'pro' });
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe('forbidden');
 
@@ -140,12 +163,20 @@ describe('admin user updates', () => {
       .send({ plan: 'pro', credits: 2000 });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: target.id, plan: 'pro', credits: 2000 });
-    const me = await request(app.baseUrl).get('/api/me').set(...bearer(target));
+    const me = await request(app.baseUrl)
+      .get('/api/me')
+      .set(...bearer(target));
     expect(me.body).toMatchObject({ plan: 'pro', credits: 2000 });
 
-    const bad = await request(app.baseUrl).patch(`/api/admin/users/${target.id}`).set(...bearer(admin.body)).send({ plan: 'platinum' });
+    const bad = await request(app.baseUrl)
+      .patch(`/api/admin/users/${target.id}`)
+      .set(...bearer(admin.body))
+      .send({ plan: 'platinum' });
     expect(bad.status).toBe(400);
-    const missing = await request(app.baseUrl).patch('/api/admin/users/0123456789abcdef01234567').set(...bearer(admin.body)).send({ credits: 1 });
+    const missing = await request(app.baseUrl)
+      .patch('/api/admin/users/0123456789abcdef01234567')
+      .set(...bearer(admin.body))
+      .send({ credits: 1 });
     expect(missing.status).toBe(404);
   });
 });

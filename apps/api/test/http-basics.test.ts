@@ -15,7 +15,7 @@ it('answers /healthz and /readyz with every store ok', async () => {
   expect(ready.body).toEqual({ status: 'ok', checks: { mongo: 'ok', redis: 'ok', s3: 'ok' } });
 });
 
-it('answers unknown routes with the contract\'s 404 body and a request id', async () => {
+it("answers unknown routes with the contract's 404 body and a request id", async () => {
   const res = await request(app.baseUrl).get('/api/nothing-here');
   expect(res.status).toBe(404);
   expect(res.body).toEqual({
@@ -32,7 +32,10 @@ it('keeps a sane X-Request-Id and replaces an insane one', async () => {
 });
 
 it('answers malformed JSON with 400 validation_error', async () => {
-  const res = await request(app.baseUrl).post('/api/auth/register').set('Content-Type', 'application/json').send('{"email": ');
+  const res = await request(app.baseUrl)
+    .post('/api/auth/register')
+    .set('Content-Type', 'application/json')
+    .send('{"email": ');
   expect(res.status).toBe(400);
   expect(res.body.error.code).toBe('validation_error');
   expect(JSON.stringify(res.body)).not.toMatch(/SyntaxError|at JSON/);
@@ -47,20 +50,32 @@ it('answers a body over 1 MiB with 413 payload_too_large', async () => {
   expect(res.body.error.code).toBe('payload_too_large');
 });
 
-it('sets helmet\'s security headers and no X-Powered-By', async () => {
+it("sets helmet's security headers and no X-Powered-By", async () => {
   const res = await request(app.baseUrl).get('/healthz');
   expect(res.headers['x-content-type-options']).toBe('nosniff');
   expect(res.headers['x-powered-by']).toBeUndefined();
 });
 
 it('writes one JSON access line per request with route template, never the password', async () => {
-  await request(app.baseUrl).post('/api/auth/register').send({ email: 'logged@example.com', password: 'super-secret-pw' }).expect(201);
-  await request(app.baseUrl).get('/api/projects/0123456789abcdef01234567').set('Authorization', 'Bearer abc.def.ghi').expect(401);
+  await request(app.baseUrl)
+    .post('/api/auth/register')
+    .send({ email: 'logged@example.com', password: 'super-secret-pw' })
+    .expect(201);
+  await request(app.baseUrl)
+    .get('/api/projects/0123456789abcdef01234567')
+    .set('Authorization', 'Bearer abc.def.ghi')
+    .expect(401);
   const entries = app.logs.entries();
   const access = entries.filter((e) => e.message === 'request');
   expect(access).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ service: 'api', method: 'POST', route: '/api/auth/register', status: 201, request_id: expect.any(String) }),
+      expect.objectContaining({
+        service: 'api',
+        method: 'POST',
+        route: '/api/auth/register',
+        status: 201,
+        request_id: expect.any(String),
+      }),
       expect.objectContaining({ method: 'GET', route: '/api/projects/:id', status: 401 }),
       expect.objectContaining({ method: 'GET', route: 'unmatched', status: 404 }),
     ]),

@@ -39,7 +39,9 @@ it('answers 503 naming Redis while it is stopped, and 200 again once it is back'
   // Liveness is not readiness: the process still runs.
   await request(app.baseUrl).get('/healthz').expect(200);
   // A Redis-backed limiter fails closed: register is refused, nothing is created.
-  const register = await request(app.baseUrl).post('/api/auth/register').send({ email: 'down@example.com', password: 'password-1' });
+  const register = await request(app.baseUrl)
+    .post('/api/auth/register')
+    .send({ email: 'down@example.com', password: 'password-1' });
   expect(register.status).toBe(503);
   expect(await app.db.collection('users').countDocuments({})).toBe(0);
 

@@ -26,7 +26,17 @@ async function main(): Promise<void> {
   const metricsServer = await startMetricsServer(metrics, config.workerMetricsPort);
   const queues = createQueues(redis, config.redisKeyPrefix);
   const s3 = createS3(config.s3);
-  const workers = createWorkers({ config, logger, db: mongo.db, redis, queues, provider: createLlmProvider(config.llm), s3, registry: metrics, errorReporter });
+  const workers = createWorkers({
+    config,
+    logger,
+    db: mongo.db,
+    redis,
+    queues,
+    provider: createLlmProvider(config.llm),
+    s3,
+    registry: metrics,
+    errorReporter,
+  });
   logger.info('worker_started', {
     metrics_port: config.workerMetricsPort,
     concurrency: config.workerConcurrency,

@@ -51,7 +51,9 @@ export function assertEveryQueueHandled(processors: Partial<Record<string, Proce
   const missing = QUEUE_NAMES.filter((name) => typeof processors[name] !== 'function');
   const extra = Object.keys(processors).filter((name) => !(QUEUE_NAMES as readonly string[]).includes(name));
   if (missing.length || extra.length) {
-    throw new Error(`Queue/processor mismatch: missing processors for [${missing.join(', ')}], unknown queues [${extra.join(', ')}]`);
+    throw new Error(
+      `Queue/processor mismatch: missing processors for [${missing.join(', ')}], unknown queues [${extra.join(', ')}]`,
+    );
   }
 }
 
@@ -59,7 +61,12 @@ export function assertEveryQueueHandled(processors: Partial<Record<string, Proce
 export function createWorkers(deps: WorkerDeps): Workers {
   const { config, db, redis, logger } = deps;
   const metrics = createMetrics(deps.registry);
-  const store = createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds });
+  const store = createGenerationStore({
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+    ttlSeconds: config.cacheTtlSeconds,
+  });
   const record = createJobRecord(db, redis, config.redisKeyPrefix, createWebhookEnqueuer(deps.queues.webhook, logger));
 
   const processors: Record<QueueName, Processor> = {
@@ -84,7 +91,13 @@ export function createWorkers(deps: WorkerDeps): Workers {
       leases: createLeaseManager(redis, config.redisKeyPrefix, EXPORT_LEASE_TTL_MS),
       logger,
     }),
-    webhook: createWebhookProcessor({ db, logger, allowPrivate: config.webhookAllowPrivateNetworks, retryBaseMs: config.webhookRetryBaseMs, deliveriesMetric: metrics.webhookDeliveries }),
+    webhook: createWebhookProcessor({
+      db,
+      logger,
+      allowPrivate: config.webhookAllowPrivateNetworks,
+      retryBaseMs: config.webhookRetryBaseMs,
+      deliveriesMetric: metrics.webhookDeliveries,
+    }),
   };
   assertEveryQueueHandled(processors);
   // Per-queue worker settings beyond the common ones below.
@@ -113,7 +126,11 @@ export function createWorkers(deps: WorkerDeps): Workers {
         const data = (job?.data ?? {}) as { user_id?: string; project_id?: string };
         deps.errorReporter.capture(err, {
           user: data.user_id ? { id: data.user_id } : undefined,
-          tags: { queue: name, job_id: job?.id ?? 'unknown', ...(data.project_id ? { project_id: data.project_id } : {}) },
+          tags: {
+            queue: name,
+            job_id: job?.id ?? 'unknown',
+            ...(data.project_id ? { project_id: data.project_id } : {}),
+          },
         });
       });
     }

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from '../src/config/config';
 
 describe('loadConfig', () => {
-  it('gives the contract\'s defaults for an empty environment', () => {
+  it("gives the contract's defaults for an empty environment", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       nodeEnv: 'development',
@@ -72,7 +72,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ LLM_PRICES_JSON: '{"my-model":{"input":0.5,"output":1.5}}' }).llm.prices).toEqual({
       'my-model': { input: 0.5, output: 1.5 },
     });
-    expect(() => loadConfig({ LLM_PRICES_JSON: '{"my-model":{"input":"cheap"}}' })).toThrow(/LLM_PRICES_JSON is malformed/);
+    expect(() => loadConfig({ LLM_PRICES_JSON: '{"my-model":{"input":"cheap"}}' })).toThrow(
+      /LLM_PRICES_JSON is malformed/,
+    );
     expect(() => loadConfig({ LLM_PRICES_JSON: 'not json' })).toThrow(/LLM_PRICES_JSON is malformed/);
   });
 

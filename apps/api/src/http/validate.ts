@@ -16,7 +16,11 @@ function issuesOf(error: z.ZodError): FieldIssue[] {
  * Parses `input` with `schema` or throws a 400 `validation_error` listing every failing field.
  * `where` names the part of the request (body, query) in the message.
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'path' | 'header'): z.infer<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: 'body' | 'query' | 'path' | 'header',
+): z.infer<S> {
   const result = schema.safeParse(input ?? {});
   if (!result.success) throw new ValidationError(`Invalid request ${where}`, issuesOf(result.error));
   return result.data;

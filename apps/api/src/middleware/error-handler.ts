@@ -10,7 +10,12 @@ interface BodyParserError {
 }
 
 function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && typeof (err as BodyParserError).type === 'string' && typeof (err as BodyParserError).status === 'number';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as BodyParserError).type === 'string' &&
+    typeof (err as BodyParserError).status === 'number'
+  );
 }
 
 /** Errors from the drivers when MongoDB, Redis or S3 cannot be reached. */
@@ -23,7 +28,9 @@ function isBackendUnavailable(err: unknown): boolean {
     name === 'MongoNetworkTimeoutError' ||
     name === 'MaxRetriesPerRequestError' ||
     name === 'MutexTimeoutError' ||
-    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|Command timed out/.test(err.message)
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|ECONNREFUSED|ECONNRESET|Command timed out/.test(
+      err.message,
+    )
   );
 }
 
@@ -44,27 +51,27 @@ function toAppError(err: unknown): AppError | undefined {
  */
 export function errorHandler(reporter?: ErrorReporter): ErrorRequestHandler {
   return (err, req, res, next) => {
-  if (res.headersSent) {
-    next(err);
-    return;
-  }
-  const appError = toAppError(err) ?? new AppError('internal', 500, 'Internal server error');
-  if (appError.httpStatus >= 500) {
-    req.log?.error('request_failed', { error: err, code: appError.code });
-    const userId = (req.userId ?? req.user?._id)?.toHexString();
-    reporter?.capture(err, {
-      user: userId ? { id: userId, email: req.user?.email } : undefined,
-      tags: { request_id: req.id, route: req.routeTemplate ?? 'unmatched', error_code: appError.code },
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const appError = toAppError(err) ?? new AppError('internal', 500, 'Internal server error');
+    if (appError.httpStatus >= 500) {
+      req.log?.error('request_failed', { error: err, code: appError.code });
+      const userId = (req.userId ?? req.user?._id)?.toHexString();
+      reporter?.capture(err, {
+        user: userId ? { id: userId, email: req.user?.email } : undefined,
+        tags: { request_id: req.id, route: req.routeTemplate ?? 'unmatched', error_code: appError.code },
+      });
+    }
+    if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
+    res.status(appError.httpStatus).json({
+      error: {
+        code: appError.code,
+        message: appError.message,
+        ...(appError.details === undefined ? {} : { details: appError.details }),
+      },
+      request_id: req.id,
     });
-  }
-  if (appError.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(appError.retryAfterSeconds));
-  res.status(appError.httpStatus).json({
-    error: {
-      code: appError.code,
-      message: appError.message,
-      ...(appError.details === undefined ? {} : { details: appError.details }),
-    },
-    request_id: req.id,
-  });
   };
 }

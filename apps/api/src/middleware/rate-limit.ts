@@ -66,7 +66,9 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
     handler: (req, res, next) => {
       options.rateLimited?.inc({ route: options.name, plan: req.user?.plan ?? 'anonymous' });
       const resetTime = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;
-      const retryAfter = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
+      const retryAfter = resetTime
+        ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000))
+        : Math.ceil(options.windowMs / 1000);
       next(new AppError('rate_limited', 429, 'Too many requests, slow down', undefined, retryAfter));
     },
   };

@@ -34,7 +34,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const body = parseInput(registerBody, req.body, 'body');
     const user = await deps.users.register(body);
     req.log.info('user_registered', { user_id: user._id.toHexString() });
-    res.status(201).json({ token: deps.tokens.issue(user._id.toHexString()), user: toUserView(user, deps.adminEmails) });
+    res
+      .status(201)
+      .json({ token: deps.tokens.issue(user._id.toHexString()), user: toUserView(user, deps.adminEmails) });
   });
 
   router.post('/login', recordRoute, deps.loginLimiter, async (req, res) => {

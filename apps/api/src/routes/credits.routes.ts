@@ -1,7 +1,13 @@
 import { Router, type RequestHandler } from 'express';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { CREDIT_PACKS, Collections, toLedgerEntryView, toPurchaseView, type LedgerEntryDocument } from '@vectort/shared';
+import {
+  CREDIT_PACKS,
+  Collections,
+  toLedgerEntryView,
+  toPurchaseView,
+  type LedgerEntryDocument,
+} from '@vectort/shared';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
 import type { PurchasesService } from '../services/purchases.service';
@@ -50,11 +56,17 @@ export function creditsRoutes(deps: CreditsRoutesDeps): Router {
           $or: [{ created_at: { $lt: cursor.at } }, { created_at: cursor.at, _id: { $lt: cursor.id } }],
         }
       : { user_id: user._id };
-    const rows = await ledger.find(filter).sort({ created_at: -1, _id: -1 }).limit(limit + 1).toArray();
+    const rows = await ledger
+      .find(filter)
+      .sort({ created_at: -1, _id: -1 })
+      .limit(limit + 1)
+      .toArray();
     const kept = rows.slice(0, limit);
     const last = kept[kept.length - 1];
     const nextCursor =
-      rows.length > limit && last ? Buffer.from(JSON.stringify([last.created_at.getTime(), last._id])).toString('base64url') : null;
+      rows.length > limit && last
+        ? Buffer.from(JSON.stringify([last.created_at.getTime(), last._id])).toString('base64url')
+        : null;
     res.json({ balance: user.credits, ledger: kept.map(toLedgerEntryView), next_cursor: nextCursor });
   });
 

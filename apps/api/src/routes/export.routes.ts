@@ -47,7 +47,8 @@ export function exportRoutes(deps: ExportRoutesDeps): Router {
     const project = await deps.projects.get(user._id, parseObjectId(req.params.id as string, 'Project'));
     const { wait } = parseInput(waitQuery, req.query, 'query');
     const input = parseInput(body, req.body, 'body');
-    if (input.webhook_url) await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
+    if (input.webhook_url)
+      await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
     await runMiddleware(deps.exportLimiter, req, res);
     const queued = await deps.exports.enqueue(user, project, input, req.id);
     const jobId = queued._id.toHexString();

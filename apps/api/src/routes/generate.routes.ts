@@ -1,6 +1,13 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { FRAMEWORKS, PROJECT_TYPES, assertWebhookUrlAllowed, toGenerationView, type Metrics, type UserDocument } from '@vectort/shared';
+import {
+  FRAMEWORKS,
+  PROJECT_TYPES,
+  assertWebhookUrlAllowed,
+  toGenerationView,
+  type Metrics,
+  type UserDocument,
+} from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { runMiddleware } from '../http/run-middleware';
@@ -40,7 +47,11 @@ function generateBody(allowPrivateWebhooks: boolean) {
   });
 }
 
-const idempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
 
 /** Submit a generation (cache hit → 200, miss → 202 job), and read generations. */
 export function generateRoutes(deps: GenerateRoutesDeps): Router {
@@ -52,7 +63,8 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     const projectId = parseObjectId(req.params.id as string, 'Project');
     const input = parseInput(body, req.body, 'body');
     // Refuse loopback, private and metadata targets now; the worker checks again when it connects.
-    if (input.webhook_url) await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
+    if (input.webhook_url)
+      await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
     const rawKey = req.get('idempotency-key');
     const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey, 'header');
 
@@ -74,12 +86,20 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       });
       deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss' });
       if (hit) {
-        response = { status: 200, headers: { 'X-Cache': 'HIT' }, body: { status: 'completed', cached: true, generation: hit } };
+        response = {
+          status: 200,
+          headers: { 'X-Cache': 'HIT' },
+          body: { status: 'completed', cached: true, generation: hit },
+        };
       } else {
         const user = await (userLoad ?? loadUser(req, deps.users));
         await runMiddleware(deps.generateLimiter, req, res);
         const jobId = await deps.generations.enqueue(user, projectId, input, req.id);
-        req.log.info('generation_queued', { project_id: projectId.toHexString(), job_id: jobId, force: input.force_regenerate });
+        req.log.info('generation_queued', {
+          project_id: projectId.toHexString(),
+          job_id: jobId,
+          force: input.force_regenerate,
+        });
         const statusUrl = `/api/jobs/${jobId}`;
         response = {
           status: 202,

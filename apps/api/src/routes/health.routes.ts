@@ -42,7 +42,9 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
       check((abortSignal) => deps.s3.send(new HeadBucketCommand({ Bucket: deps.bucket }), { abortSignal })),
     ]);
     const checks = { mongo, redis, s3 };
-    const failed = Object.entries(checks).filter(([, v]) => v === 'fail').map(([k]) => k);
+    const failed = Object.entries(checks)
+      .filter(([, v]) => v === 'fail')
+      .map(([k]) => k);
     if (failed.length) throw new UnavailableError(`Not ready: ${failed.join(', ')} not answering`, 5, checks);
     res.json({ status: 'ok', checks });
   });

@@ -33,7 +33,12 @@ export interface GenerationsService {
    * Checks that the project is the user's (404 otherwise) and answers from the cache when it
    * can: free, and on the hot path without touching MongoDB. `null` is a miss.
    */
-  tryCache(userId: ObjectId, projectId: ObjectId, req: GenerateRequest, onColdPath?: () => void): Promise<GenerationView | null>;
+  tryCache(
+    userId: ObjectId,
+    projectId: ObjectId,
+    req: GenerateRequest,
+    onColdPath?: () => void,
+  ): Promise<GenerationView | null>;
   /** Reserves the credits (402 when short) and enqueues a generate job. */
   enqueue(user: UserDocument, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
   list(
@@ -112,7 +117,13 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       const [reservation, record] = await Promise.allSettled([
         cost > 0 ? creditOp(-cost, 'generation') : Promise.resolve('applied' as const),
         deps.jobs.record(
-          { _id: jobId, kind: 'generate', user_id: user._id, project_id: projectId, webhook_url: req.webhook_url ?? null },
+          {
+            _id: jobId,
+            kind: 'generate',
+            user_id: user._id,
+            project_id: projectId,
+            webhook_url: req.webhook_url ?? null,
+          },
           payload,
         ),
       ]);

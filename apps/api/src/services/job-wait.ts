@@ -18,7 +18,10 @@ export async function waitForJobEnd(
   const id = jobId.toHexString();
   let job = await deps.jobs.getView(userId, jobId);
   while (!isFinished(job.status) && Date.now() < deadline && !closed.aborted) {
-    await deps.watcher.nextChange(id, AbortSignal.any([closed, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]));
+    await deps.watcher.nextChange(
+      id,
+      AbortSignal.any([closed, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
+    );
     job = await deps.jobs.getView(userId, jobId);
   }
   return job;

@@ -26,7 +26,9 @@ export function createJobWatcher(subscriber: Redis, keyPrefix: string, logger: L
   });
   subscriber.on('error', (err: Error) => logger.warn('job_watcher_redis_error', { error: err.message }));
   // ioredis subscribes again by itself after a reconnect.
-  subscriber.subscribe(channel).catch((err: Error) => logger.error('job_watcher_subscribe_failed', { error: err.message }));
+  subscriber
+    .subscribe(channel)
+    .catch((err: Error) => logger.error('job_watcher_subscribe_failed', { error: err.message }));
 
   return {
     nextChange(jobId, signal) {

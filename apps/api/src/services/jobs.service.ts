@@ -21,7 +21,10 @@ export interface JobsService {
    */
   enqueue<Q extends QueueName>(
     queue: Q,
-    doc: Omit<JobDocument, 'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'>,
+    doc: Omit<
+      JobDocument,
+      'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'
+    >,
     payload: QueuePayloads[Q],
   ): Promise<JobDocument>;
   /** The two halves of `enqueue`, for callers that overlap the record with other work. */
@@ -36,7 +39,10 @@ export interface JobsService {
   getView(userId: ObjectId, id: ObjectId): Promise<JobView>;
 }
 
-type NewJob = Omit<JobDocument, 'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'>;
+type NewJob = Omit<
+  JobDocument,
+  'status' | 'progress' | 'result' | 'error' | 'created_at' | 'updated_at' | 'finished_at' | 'payload'
+>;
 
 export function createJobsService(db: Db, queues: Record<QueueName, Queue>, views: JobViewCache): JobsService {
   const jobs = db.collection<JobDocument>(Collections.jobs);

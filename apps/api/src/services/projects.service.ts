@@ -1,6 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ObjectId, type Db, type Filter } from 'mongodb';
-import { Collections, NotFoundError, UnavailableError, deletePrefix, projectPrefix, type ProjectDocument } from '@vectort/shared';
+import {
+  Collections,
+  NotFoundError,
+  UnavailableError,
+  deletePrefix,
+  projectPrefix,
+  type ProjectDocument,
+} from '@vectort/shared';
 import { page } from '../http/pagination';
 
 export interface ProjectPage {
@@ -13,7 +20,11 @@ export interface ProjectsService {
   list(userId: ObjectId, options: { limit: number; cursor?: ObjectId }): Promise<ProjectPage>;
   /** The user's own project, or 404: another user's project is never revealed. */
   get(userId: ObjectId, id: ObjectId): Promise<ProjectDocument>;
-  update(userId: ObjectId, id: ObjectId, changes: { name?: string; description?: string | null }): Promise<ProjectDocument>;
+  update(
+    userId: ObjectId,
+    id: ObjectId,
+    changes: { name?: string; description?: string | null },
+  ): Promise<ProjectDocument>;
   /** Removes the project, its generations and export records, and every S3 object under its prefix. */
   remove(userId: ObjectId, id: ObjectId): Promise<void>;
 }
@@ -52,7 +63,11 @@ export function createProjectsService(db: Db, storage: ProjectStorage): Projects
 
     async list(userId, { limit, cursor }) {
       const filter: Filter<ProjectDocument> = cursor ? { user_id: userId, _id: { $lt: cursor } } : { user_id: userId };
-      const rows = await projects.find(filter).sort({ _id: -1 }).limit(limit + 1).toArray();
+      const rows = await projects
+        .find(filter)
+        .sort({ _id: -1 })
+        .limit(limit + 1)
+        .toArray();
       return page(rows, limit);
     },
 
@@ -73,7 +88,8 @@ export function createProjectsService(db: Db, storage: ProjectStorage): Projects
     },
 
     async remove(userId, id) {
-      if (!(await projects.findOne({ _id: id, user_id: userId }, { projection: { _id: 1 } }))) throw new NotFoundError('Project');
+      if (!(await projects.findOne({ _id: id, user_id: userId }, { projection: { _id: 1 } })))
+        throw new NotFoundError('Project');
       // S3 first: when it is down the request fails (503) with nothing deleted, and can be repeated.
       await purgeStorage(userId, id);
       const { deletedCount } = await projects.deleteOne({ _id: id, user_id: userId });

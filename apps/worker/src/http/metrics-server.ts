@@ -24,7 +24,9 @@ export async function startMetricsServer(registry: Registry, port: number, host 
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
-    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":{"code":"not_found","message":"Not found"}}');
+    res
+      .writeHead(404, { 'Content-Type': 'application/json' })
+      .end('{"error":{"code":"not_found","message":"Not found"}}');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -20,7 +20,12 @@ export async function beginJob(
   kind: 'generation' | 'export',
 ): Promise<{ jobId: ObjectId; log: Logger } | null> {
   const jobId = new ObjectId(data.job_id);
-  const log = logger.child({ job_id: data.job_id, user_id: data.user_id, project_id: data.project_id, request_id: data.request_id });
+  const log = logger.child({
+    job_id: data.job_id,
+    user_id: data.user_id,
+    project_id: data.project_id,
+    request_id: data.request_id,
+  });
   if (!(await record.start(jobId))) {
     log.info(`${kind}_skipped`, { reason: 'job already ended' });
     return null;

@@ -154,7 +154,12 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     }
   }
 
-  function recordCompletion(p: GenerateJobPayload, view: GenerationView, fromCache: boolean, submittedAt: number): void {
+  function recordCompletion(
+    p: GenerateJobPayload,
+    view: GenerationView,
+    fromCache: boolean,
+    submittedAt: number,
+  ): void {
     const m = deps.metrics;
     m.generationsTotal.inc({ status: 'completed', model: view.model, framework: p.framework });
     if (fromCache) return;

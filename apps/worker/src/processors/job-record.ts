@@ -1,6 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
-import { Collections, createJobViewCache, isFinished, toJobView, type JobDocument, type JobError } from '@vectort/shared';
+import {
+  Collections,
+  createJobViewCache,
+  isFinished,
+  toJobView,
+  type JobDocument,
+  type JobError,
+} from '@vectort/shared';
 
 /**
  * Writes a job's state: the durable record in MongoDB (start and end) and the copy in Redis that
@@ -37,7 +44,11 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
     const before = await jobs.findOne({ _id: id }, { projection: ENDED_JOB_FIELDS });
     // Never reopen or rewrite a job that has already ended (another worker finished it).
     if (!before || isFinished(before.status)) return;
-    const after = await jobs.findOneAndUpdate({ _id: id }, { $set: { ...set, updated_at: new Date() } }, { returnDocument: 'after' });
+    const after = await jobs.findOneAndUpdate(
+      { _id: id },
+      { $set: { ...set, updated_at: new Date() } },
+      { returnDocument: 'after' },
+    );
     if (!after) return;
     await publish(after);
     await onEnd?.(after, outcome);

@@ -26,9 +26,12 @@ export function createLeaseManager(redis: Redis, keyPrefix: string, ttlMs: numbe
       const k = leaseKey(key);
       const ok = await redis.set(k, owner, 'PX', ttlMs, 'NX');
       if (ok !== 'OK') return null;
-      const timer = setInterval(() => {
-        redis.eval(RENEW, 1, k, owner, String(ttlMs)).catch(() => undefined);
-      }, Math.max(100, Math.floor(ttlMs / 3)));
+      const timer = setInterval(
+        () => {
+          redis.eval(RENEW, 1, k, owner, String(ttlMs)).catch(() => undefined);
+        },
+        Math.max(100, Math.floor(ttlMs / 3)),
+      );
       timer.unref();
       return {
         async release() {

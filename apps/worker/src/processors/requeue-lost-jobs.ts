@@ -1,6 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { Db } from 'mongodb';
-import { Collections, DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type JobDocument, type Logger, type QueueName } from '@vectort/shared';
+import {
+  Collections,
+  DEFAULT_JOB_OPTIONS,
+  QUEUE_NAMES,
+  type JobDocument,
+  type Logger,
+  type QueueName,
+} from '@vectort/shared';
 
 export interface RequeueOptions {
   db: Db;

@@ -25,7 +25,10 @@ const optionalString = z
 /** `free=10,starter=30,pro=100`; a plan left out keeps its default, enterprise is unlimited unless named. */
 const planLimits = z.string().transform((raw, ctx) => {
   const limits: Record<Plan, number | null> = { free: 10, starter: 30, pro: 100, enterprise: null };
-  for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [plan, value] = part.split('=').map((p) => p.trim());
     const n = Number(value);
     if (!PLANS.includes(plan as Plan) || !Number.isInteger(n) || n < 1) {
@@ -72,7 +75,10 @@ const schema = z.object({
       } catch {
         // reported below
       }
-      ctx.addIssue({ code: 'custom', message: 'must be JSON like {"model":{"input":0.25,"output":2}} (USD per 1M tokens)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON like {"model":{"input":0.25,"output":2}} (USD per 1M tokens)',
+      });
       return z.NEVER;
     }),
   RATE_LIMIT_REGISTER_PER_HOUR: int(1, 1_000_000).default(5),
@@ -86,10 +92,18 @@ const schema = z.object({
   ADMIN_EMAILS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
-  SENTRY_DSN: z.url().optional().or(z.literal('').transform(() => undefined)),
+  SENTRY_DSN: z
+    .url()
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   SENTRY_ENVIRONMENT: optionalString,
   SENTRY_TRACES_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.1),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),

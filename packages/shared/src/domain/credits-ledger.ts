@@ -59,7 +59,9 @@ export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptio
   return {
     async apply(op) {
       // Only the balance check-and-update needs the lock; the ledger entry is idempotent on its key.
-      const result = await withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, () => updateBalance(op));
+      const result = await withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, () =>
+        updateBalance(op),
+      );
       if (result !== 'insufficient') await record(op);
       return result;
     },

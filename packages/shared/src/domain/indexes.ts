@@ -13,7 +13,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection(Collections.generations).createIndex({ project_id: 1, _id: -1 }, { name: 'project_generations' }),
     db.collection(Collections.jobs).createIndex({ status: 1, updated_at: 1 }, { name: 'status_updated' }),
     db.collection(Collections.creditLedger).createIndex({ user_id: 1, created_at: -1 }, { name: 'user_ledger' }),
-    db.collection(Collections.webhookDeliveries).createIndex({ user_id: 1, created_at: -1 }, { name: 'user_deliveries' }),
+    db
+      .collection(Collections.webhookDeliveries)
+      .createIndex({ user_id: 1, created_at: -1 }, { name: 'user_deliveries' }),
     db.collection(Collections.exports).createIndex({ project_id: 1, created_at: -1 }, { name: 'project_exports' }),
     db.collection(Collections.purchases).createIndex({ user_id: 1, created_at: -1 }, { name: 'user_purchases' }),
   ]);

@@ -13,4 +13,3 @@ export async function insertOnce<T extends { _id: unknown }>(collection: Collect
     throw err;
   }
 }
-

@@ -16,7 +16,12 @@ export class MutexTimeoutError extends Error {
 }
 
 /** Runs `fn` while holding the Redis lock `key` (`SET NX PX`, released only by its owner). */
-export async function withRedisMutex<T>(redis: Redis, key: string, fn: () => Promise<T>, options: MutexOptions = {}): Promise<T> {
+export async function withRedisMutex<T>(
+  redis: Redis,
+  key: string,
+  fn: () => Promise<T>,
+  options: MutexOptions = {},
+): Promise<T> {
   const token = randomBytes(12).toString('hex');
   const ttlMs = options.ttlMs ?? 5000;
   const deadline = Date.now() + (options.waitMs ?? 3000);

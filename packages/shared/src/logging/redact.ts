@@ -24,7 +24,10 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && (typeof v === 'string' || (typeof v === 'object' && v !== null)) ? REDACTED : redact(v, depth + 1);
+    out[key] =
+      SECRET_KEY.test(key) && (typeof v === 'string' || (typeof v === 'object' && v !== null))
+        ? REDACTED
+        : redact(v, depth + 1);
   }
   return out;
 }
