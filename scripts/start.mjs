@@ -50,6 +50,12 @@ async function shutdown(code, why) {
 
 process.on('SIGINT', () => shutdown(0, 'SIGINT'));
 process.on('SIGTERM', () => shutdown(0, 'SIGTERM'));
+// A supervisor may signal `npm start` alone, and npm does not pass SIGTERM on to us: when our
+// parent goes away, stop as if we had been told to.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) shutdown(0, 'parent exited');
+}, 1000).unref();
 
 async function main() {
   let t = performance.now();
