@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port';
 import { mongoUrlWithDb, serviceEnv, uniqueName } from './services';
 
-const ROOT = resolve(__dirname, '../..');
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+const ROOT = resolve(__dirname, '../..');
 
 /** A running `node apps/<app>/dist/main.js` with its JSON log lines collected. */
 export class AppProcess {

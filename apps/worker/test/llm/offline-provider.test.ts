@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import type { LlmResult } from '../../src/llm/llm-provider';
 import { createOfflineProvider, OFFLINE_MODEL } from '../../src/llm/offline-provider';
 import { htmlText } from '../../src/llm/offline-templates/template-escaping';
 import { normalizeGeneratedPath } from '../../src/llm/path-safety';
+import { freePort } from '../../../../test/support/free-port';
 
 const run = promisify(execFile);
 const provider = createOfflineProvider();
@@ -136,17 +136,6 @@ async function pythonErrors(mainPy: string): Promise<string[]> {
   } catch (err) {
     return [`main.py: ${(err as { stderr?: string }).stderr}`];
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Starts the generated server.js with the repository's express and waits for /health. */
