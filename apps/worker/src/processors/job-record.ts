@@ -36,6 +36,12 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
   // (which also wakes them); MongoDB gets the durable facts, the start and the end.
   const running = new Map<string, JobDocument>();
   const publish = (job: JobDocument) => views.put(toJobView(job), job.user_id.toHexString());
+  // Readers stop trusting an unfinished Redis copy after 30 s (see job-view-cache.ts): keep the
+  // copies of running jobs fresh, so a long model call still reads as active.
+  const heartbeat = setInterval(() => {
+    for (const job of running.values()) void publish(job).catch(() => undefined);
+  }, 10_000);
+  heartbeat.unref();
 
   // Every MongoDB call here filters on _id alone: a point read or write on any store (FerretDB
   // scans for anything more). The status check is a read before the write instead.
