@@ -83,7 +83,7 @@ if (args.child) {
 // ---------------------------------------------------------------- the parent (measures)
 const { startServices } = await import('../scripts/services.mjs');
 const { buildTs } = await import('../scripts/lib/proc.mjs');
-const { fmt, freePort, json, median, startProcess } = await import('./lib.mjs');
+const { benchUser, fmt, freePort, json, median, startProcess } = await import('./lib.mjs');
 const { MongoClient, ObjectId } = await import('mongodb');
 
 const pairs = Number(args.pairs);
@@ -212,19 +212,7 @@ try {
       async () => (await fetch(`${apiUrl}/readyz`)).ok,
     ),
   );
-  const admin = await json('POST', `${apiUrl}/api/auth/register`, {
-    body: { email: 'bench-admin@example.com', password: 'bench-password' },
-  });
-  const user = await json('POST', `${apiUrl}/api/auth/register`, {
-    body: { email: 'bench@example.com', password: 'bench-password' },
-  });
-  await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, {
-    token: admin.body.token,
-    body: { plan: 'enterprise', credits: 1_000_000 },
-  });
-  const token = user.body.token;
-  const project = await json('POST', `${apiUrl}/api/projects`, { token, body: { name: 'bench' } });
-  const projectId = project.body.id;
+  const { token, userId, projectId } = await benchUser(apiUrl);
   const insertGeneration = async (files) => {
     const id = new ObjectId();
     await mongo
@@ -232,7 +220,7 @@ try {
       .collection('generations')
       .insertOne({
         _id: id,
-        user_id: new ObjectId(user.body.user.id),
+        user_id: new ObjectId(userId),
         project_id: new ObjectId(projectId),
         job_id: null,
         cache_key: `bench-${id}`,

@@ -9,7 +9,7 @@ import { buildTs } from '../scripts/lib/proc.mjs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
-import { fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+import { benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -87,20 +87,8 @@ try {
     );
   worker = await startWorker();
 
-  // An enterprise user (no rate limit) with credits to spare, made so by an admin.
-  const admin = await json('POST', `${apiUrl}/api/auth/register`, {
-    body: { email: 'bench-admin@example.com', password: 'bench-password' },
-  });
-  const user = await json('POST', `${apiUrl}/api/auth/register`, {
-    body: { email: 'bench@example.com', password: 'bench-password' },
-  });
-  await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, {
-    token: admin.body.token,
-    body: { plan: 'enterprise', credits: 1_000_000 },
-  });
-  const token = user.body.token;
-  const project = await json('POST', `${apiUrl}/api/projects`, { token, body: { name: 'bench' } });
-  const generateUrl = `${apiUrl}/api/projects/${project.body.id}/generate`;
+  const { token, projectId } = await benchUser(apiUrl);
+  const generateUrl = `${apiUrl}/api/projects/${projectId}/generate`;
   const waitFor = async (jobId) => json('GET', `${apiUrl}/api/jobs/${jobId}?wait=30`, { token });
 
   // Fill the cache once.

@@ -85,3 +85,23 @@ export const percentile = (xs, p) => {
 };
 
 export const fmt = (n, digits = 2) => Number(n).toFixed(digits);
+
+/**
+ * An enterprise user (no rate limit) with credits to spare, made so by an admin (the API must
+ * run with `ADMIN_EMAILS=bench-admin@example.com`), and one project of theirs: `{ token, userId, projectId }`.
+ */
+export async function benchUser(apiUrl) {
+  const admin = await json('POST', `${apiUrl}/api/auth/register`, {
+    body: { email: 'bench-admin@example.com', password: 'bench-password' },
+  });
+  const user = await json('POST', `${apiUrl}/api/auth/register`, {
+    body: { email: 'bench@example.com', password: 'bench-password' },
+  });
+  await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, {
+    token: admin.body.token,
+    body: { plan: 'enterprise', credits: 1_000_000 },
+  });
+  const token = user.body.token;
+  const project = await json('POST', `${apiUrl}/api/projects`, { token, body: { name: 'bench' } });
+  return { token, userId: user.body.user.id, projectId: project.body.id };
+}
