@@ -1,5 +1,5 @@
 import type { GeneratedFile } from '../llm-provider';
-import { BASE_CSS, FEATURES, NPM_VERSIONS, readme } from './shared-assets';
+import { BASE_CSS, NPM_VERSIONS, landingComponent, readme } from './shared-assets';
 import { NEXTJS_API_DOC, NEXTJS_API_ROUTES } from './nextjs-api-routes';
 import { jsString } from './template-escaping';
 import type { Template, TemplateInput } from './template-input';
@@ -63,33 +63,7 @@ function pageJsx(input: TemplateInput): string {
   if (input.type === 'landing_page') {
     return `import { DESCRIPTION, TITLE } from './site';
 
-const FEATURES = ${JSON.stringify(FEATURES, null, 2)};
-
-export default function Home() {
-  return (
-    <>
-      <header className="hero">
-        <h1>{TITLE}</h1>
-        <p className="lead">{DESCRIPTION}</p>
-        <a href="#features">
-          <button type="button">Get started</button>
-        </a>
-      </header>
-      <main className="container" id="features">
-        <section className="features">
-          {FEATURES.map((feature) => (
-            <article className="feature" key={feature.title}>
-              <h3>{feature.title}</h3>
-              <p>{feature.text}</p>
-            </article>
-          ))}
-        </section>
-      </main>
-      <footer>{TITLE}</footer>
-    </>
-  );
-}
-`;
+${landingComponent('Home')}`;
   }
   if (input.type === 'api') {
     return `import { DESCRIPTION, TITLE } from './site';

@@ -1,4 +1,4 @@
-import { FEATURES, NPM_VERSIONS } from './shared-assets';
+import { NPM_VERSIONS, landingComponent } from './shared-assets';
 import { jsString } from './template-escaping';
 import type { Template, TemplateInput } from './template-input';
 import { viteProject } from './vite-scaffold';
@@ -76,31 +76,5 @@ export default function App() {
 
 function landingApp(input: TemplateInput): string {
   return `${constants(input)}
-const FEATURES = ${JSON.stringify(FEATURES, null, 2)};
-
-export default function App() {
-  return (
-    <>
-      <header className="hero">
-        <h1>{TITLE}</h1>
-        <p className="lead">{DESCRIPTION}</p>
-        <a href="#features">
-          <button type="button">Get started</button>
-        </a>
-      </header>
-      <main className="container" id="features">
-        <section className="features">
-          {FEATURES.map((feature) => (
-            <article className="feature" key={feature.title}>
-              <h3>{feature.title}</h3>
-              <p>{feature.text}</p>
-            </article>
-          ))}
-        </section>
-      </main>
-      <footer>{TITLE}</footer>
-    </>
-  );
-}
-`;
+${landingComponent('App')}`;
 }

@@ -157,3 +157,37 @@ export function readme(input: TemplateInput, parts: ReadmeParts): string {
     '',
   ].join('\n');
 }
+
+/**
+ * A landing page as a JSX component named `name` (React and Next.js share it); `TITLE` and
+ * `DESCRIPTION` must be in scope where it is placed.
+ */
+export function landingComponent(name: string): string {
+  return `const FEATURES = ${JSON.stringify(FEATURES, null, 2)};
+
+export default function ${name}() {
+  return (
+    <>
+      <header className="hero">
+        <h1>{TITLE}</h1>
+        <p className="lead">{DESCRIPTION}</p>
+        <a href="#features">
+          <button type="button">Get started</button>
+        </a>
+      </header>
+      <main className="container" id="features">
+        <section className="features">
+          {FEATURES.map((feature) => (
+            <article className="feature" key={feature.title}>
+              <h3>{feature.title}</h3>
+              <p>{feature.text}</p>
+            </article>
+          ))}
+        </section>
+      </main>
+      <footer>{TITLE}</footer>
+    </>
+  );
+}
+`;
+}
