@@ -1,8 +1,11 @@
 // Generation paths against DESIGN.md's budgets, each as a ratio to a baseline measured in the same run:
 //  - cache hit over HTTP vs a bare Express route (alternating A B A B …, median ratio);
 //  - cache hit p99 at a fixed 1,000 req/s;
-//  - miss submit p50 (auth + limiter + reserve + enqueue) and submit → completed p50 with a 0 ms LLM.
-// Usage: npm run bench -- [--pairs 3] [--seconds 5] [--backlog 200]
+//  - miss submit p50 (auth + limiter + reserve + enqueue) and submit → completed p50 with a 0 ms LLM;
+//  - MongoDB commands and Redis round trips per operation (hit, miss submit, worker job, export
+//    submit), checked against their budgets: the run exits non-zero when one is over.
+// Usage: npm run bench -- [--pairs 3] [--seconds 5] [--backlog 200] [--counts-only]
+// --counts-only skips the load runs (flat-out and fixed-rate hits, worker throughput).
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
@@ -10,15 +13,18 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
 import { benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+import { idleRate, perOperation, reportRoundTrips, storeName } from './round-trips.mjs';
 
 const { values: args } = parseArgs({
   options: {
     pairs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     backlog: { type: 'string', default: '200' },
+    'counts-only': { type: 'boolean', default: false },
   },
 });
-const pairs = Number(args.pairs);
+const countsOnly = args['counts-only'];
+const pairs = countsOnly ? 0 : Number(args.pairs);
 const seconds = Number(args.seconds);
 const log = (m) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -99,6 +105,15 @@ try {
   if (hitCheck.status !== 200) throw new Error(`expected a hit, got ${hitCheck.status}`);
   const hitBytes = JSON.stringify(hitCheck.body).length;
 
+  const apiMetrics = `${apiUrl}/api/metrics`;
+  const workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
+  const [apiIdle, workerIdle] = await Promise.all([idleRate(apiMetrics), idleRate(workerMetrics)]);
+  const roundTrips = {};
+  roundTrips.hit = await perOperation(apiMetrics, apiIdle, 100, async () => {
+    const res = await json('POST', generateUrl, { token, body: JSON.parse(hitBody) });
+    if (res.status !== 200) throw new Error(`expected a hit, got ${res.status}`);
+  });
+
   const hitOpts = {
     url: generateUrl,
     method: 'POST',
@@ -113,8 +128,10 @@ try {
     body: hitBody,
     seconds,
   };
-  await load({ ...bareOpts, seconds: 2 });
-  await load({ ...hitOpts, seconds: 2 });
+  if (!countsOnly) {
+    await load({ ...bareOpts, seconds: 2 });
+    await load({ ...hitOpts, seconds: 2 });
+  }
   const rows = [];
   for (let i = 0; i < pairs; i++) {
     const bare = await load(bareOpts);
@@ -129,14 +146,14 @@ try {
     });
     log(`pair ${i + 1}: bare ${fmt(bare.requests.average, 0)} req/s, hit ${fmt(hit.requests.average, 0)} req/s`);
   }
-  const fixed = await load({ ...hitOpts, overallRate: 1000, connections: 20 });
-  const bareFixed = await load({ ...bareOpts, overallRate: 1000, connections: 20 });
+  const fixed = countsOnly ? null : await load({ ...hitOpts, overallRate: 1000, connections: 20 });
+  const bareFixed = countsOnly ? null : await load({ ...bareOpts, overallRate: 1000, connections: 20 });
 
   // Miss submit: unique descriptions, one at a time, timed from the client.
   const submitMs = [];
   const completeMs = [];
   const submitted = [];
-  for (let i = 0; i < 200; i++) {
+  roundTrips['miss submit'] = await perOperation(apiMetrics, apiIdle, 200, async (i) => {
     const t0 = performance.now();
     const res = await json('POST', generateUrl, {
       token,
@@ -145,11 +162,11 @@ try {
     submitMs.push(performance.now() - t0);
     if (res.status !== 202) throw new Error(`expected 202, got ${res.status}`);
     submitted.push(res.body.job_id);
-  }
+  });
   // Let the worker drain that backlog so it does not queue ahead of the next measurement.
   for (const id of submitted) await waitFor(id);
   // Submit → completed: submit, then long-poll until done.
-  for (let i = 0; i < 100; i++) {
+  roundTrips['worker job'] = await perOperation(workerMetrics, workerIdle, 100, async (i) => {
     const t0 = performance.now();
     const res = await json('POST', generateUrl, {
       token,
@@ -158,7 +175,14 @@ try {
     const job = await waitFor(res.body.job_id);
     if (job.body.status !== 'completed') throw new Error(`job ended ${job.body.status}`);
     completeMs.push(performance.now() - t0);
-  }
+  });
+  const exportIds = [];
+  roundTrips['export submit'] = await perOperation(apiMetrics, apiIdle, 20, async () => {
+    const res = await json('POST', `${apiUrl}/api/projects/${projectId}/export/zip`, { token, body: {} });
+    if (res.status !== 202 && res.status !== 200) throw new Error(`export submit answered ${res.status}`);
+    if (res.body.job_id) exportIds.push(res.body.job_id);
+  });
+  for (const id of exportIds) await waitFor(id);
 
   // Worker throughput: a backlog of misses submitted while no worker runs, then drained by one
   // worker process; against no-op BullMQ jobs on the same Redis (A B A B …).
@@ -186,27 +210,35 @@ try {
   }
   await mongo.close();
 
-  const ratio = median(rows.map((r) => r.ratio));
   console.log('\nGeneration benchmark (2-core machine, load generator on the same box)');
-  console.log(`pairs: ${pairs} x ${seconds}s, hit body ${hitBytes} bytes`);
-  console.log(
-    `cache hit:     median ${fmt(median(rows.map((r) => r.hit)), 0)} req/s vs bare Express ${fmt(median(rows.map((r) => r.bare)), 0)} req/s -> ratio ${fmt(ratio)} (budget >= 0.60)`,
-  );
-  console.log(
-    `cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`,
-  );
-  console.log(
-    `cache hit @1000 req/s: p99 ${fmt(fixed.latency.p99)} ms (bare route at the same rate: p99 ${fmt(bareFixed.latency.p99)} ms; budget < 10 ms), achieved ${fmt(fixed.requests.average, 0)} req/s`,
-  );
+  console.log(`store: ${await storeName(env.MONGO_URL)}; hit body ${hitBytes} bytes`);
+  const over = reportRoundTrips(roundTrips, fmt);
+  if (over.length) {
+    console.log(`round trips over budget: ${over.join(', ')}`);
+    process.exitCode = 1;
+  }
   console.log(
     `miss submit:   p50 ${fmt(median(submitMs))} ms, p99 ${fmt(percentile(submitMs, 99))} ms (budget p50 < 5 ms)`,
   );
   console.log(
-    `worker:        ${fmt(median(throughput.map((t) => t.worker)), 0)} generate jobs/s (0 ms LLM, concurrency 10) vs ${fmt(median(throughput.map((t) => t.noop)), 0)} no-op BullMQ jobs/s (concurrency 50) -> ratio ${fmt(median(throughput.map((t) => t.ratio)), 3)} (budget >= 0.10)`,
-  );
-  console.log(
     `submit->done:  p50 ${fmt(median(completeMs))} ms, p99 ${fmt(percentile(completeMs, 99))} ms with the 0 ms offline LLM (budget p50 < 15 ms)`,
   );
+  if (!countsOnly) {
+    const ratio = median(rows.map((r) => r.ratio));
+    console.log(`pairs: ${pairs} x ${seconds}s`);
+    console.log(
+      `cache hit:     median ${fmt(median(rows.map((r) => r.hit)), 0)} req/s vs bare Express ${fmt(median(rows.map((r) => r.bare)), 0)} req/s -> ratio ${fmt(ratio)} (budget >= 0.60)`,
+    );
+    console.log(
+      `cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`,
+    );
+    console.log(
+      `cache hit @1000 req/s: p99 ${fmt(fixed.latency.p99)} ms (bare route at the same rate: p99 ${fmt(bareFixed.latency.p99)} ms; budget < 10 ms), achieved ${fmt(fixed.requests.average, 0)} req/s`,
+    );
+    console.log(
+      `worker:        ${fmt(median(throughput.map((t) => t.worker)), 0)} generate jobs/s (0 ms LLM, concurrency 10) vs ${fmt(median(throughput.map((t) => t.noop)), 0)} no-op BullMQ jobs/s (concurrency 50) -> ratio ${fmt(median(throughput.map((t) => t.ratio)), 3)} (budget >= 0.10)`,
+    );
+  }
 } finally {
   await worker?.stop();
   for (const p of procs.reverse()) await p.stop();

@@ -6,7 +6,10 @@ import {
   createMongo,
   createQueues,
   createRedis,
+  countMongoCommands,
+  countRedisRoundTrips,
   createS3,
+  createStoreRoundTrips,
   ensureIndexes,
   logProcessWarnings,
   waitForRedis,
@@ -28,6 +31,10 @@ async function main(): Promise<void> {
   const metrics = createMetricsRegistry('api');
 
   const subscriber = createRedis({ redisUrl: config.redisUrl, role: 'worker', connectionName: 'vectort-api-events' });
+  const roundTrips = createStoreRoundTrips(metrics);
+  countMongoCommands(mongo.client, roundTrips);
+  countRedisRoundTrips(redis, roundTrips);
+  countRedisRoundTrips(subscriber, roundTrips);
   const watcher = createJobWatcher(subscriber, config.redisKeyPrefix, logger);
   const queues = createQueues(redis, config.redisKeyPrefix);
 

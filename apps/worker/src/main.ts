@@ -5,7 +5,10 @@ import {
   createMongo,
   createQueues,
   createRedis,
+  countMongoCommands,
+  countRedisRoundTrips,
   createS3,
+  createStoreRoundTrips,
   ensureIndexes,
   logProcessWarnings,
   waitForRedis,
@@ -23,6 +26,9 @@ async function main(): Promise<void> {
   const redis = createRedis({ redisUrl: config.redisUrl, role: 'worker', connectionName: 'vectort-worker' });
   await waitForRedis(redis);
   const metrics = createMetricsRegistry('worker');
+  const roundTrips = createStoreRoundTrips(metrics);
+  countMongoCommands(mongo.client, roundTrips);
+  countRedisRoundTrips(redis, roundTrips);
   const metricsServer = await startMetricsServer(metrics, config.workerMetricsPort);
   const queues = createQueues(redis, config.redisKeyPrefix);
   const s3 = createS3(config.s3);

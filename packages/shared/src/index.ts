@@ -35,6 +35,7 @@ export * from './webhooks/webhook-secrets';
 export * from './webhooks/webhook-delivery';
 export * from './webhooks/webhook-retry-schedule';
 export * from './metrics/metrics';
+export * from './metrics/store-round-trips';
 export * from './observability/error-reporter';
 export * from './queues/job-view-cache';
 export * from './domain/insert-once';

@@ -17,14 +17,19 @@ export async function createMongo(options: MongoOptions): Promise<Mongo> {
     serverSelectionTimeoutMS: 5000,
     connectTimeoutMS: 5000,
     appName: 'vectort',
+    // For vectort_store_round_trips_total (metrics/store-round-trips.ts): one event per command.
+    monitorCommands: true,
   });
   await client.connect();
   const fromUrl = new URL(options.mongoUrl).pathname.replace(/^\//, '');
   return { client, db: client.db(options.dbName ?? (fromUrl || 'vectort')) };
 }
 
-/** True when the server is FerretDB (its buildInfo says so), which lacks some MongoDB guarantees. */
+/**
+ * True when the server is FerretDB, which lacks some MongoDB guarantees. Its buildInfo has a
+ * `ferretdbVersion` field (`"unknown"` in the embedded build that scripts/services.mjs runs).
+ */
 export async function isFerretDb(db: Db): Promise<boolean> {
   const info = await db.admin().command({ buildInfo: 1 });
-  return 'ferretdb' in info;
+  return 'ferretdbVersion' in info || 'ferretdb' in info;
 }
