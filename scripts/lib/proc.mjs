@@ -156,7 +156,7 @@ export async function ensureDeps(log, { root = REPO_ROOT, env = process.env } = 
   if (diffs.length === 0) {
     // Only other platforms' entries moved: keep the committed lock byte for byte.
     if (before !== after) fs.writeFileSync(lock, before);
-    log('the lock file installs the same tree here; npm ci failed only on other platforms\' optional packages');
+    log("the lock file installs the same tree here; npm ci failed only on other platforms' optional packages");
     return true;
   }
   const shown = diffs.slice(0, 10).join(', ') + (diffs.length > 10 ? `, and ${diffs.length - 10} more` : '');

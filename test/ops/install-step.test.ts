@@ -98,10 +98,9 @@ describe('install step', () => {
     };
 
     const lock = JSON.parse(lockText) as { packages: Record<string, { optional?: boolean; os?: string[] }> };
-    const otherPlatform = Object.keys(lock.packages).filter((k) => {
-      const e = lock.packages[k];
-      return e.optional && Array.isArray(e.os) && !e.os.includes('linux');
-    });
+    const otherPlatform = Object.entries(lock.packages)
+      .filter(([, e]) => e.optional && Array.isArray(e.os) && !e.os.includes('linux'))
+      .map(([k]) => k);
 
     test('the committed lock holds other platforms\u2019 optional packages', () => {
       expect(otherPlatform.length).toBeGreaterThan(5);

@@ -28,8 +28,8 @@ async function count(store: 'mongo' | 'redis', command?: string): Promise<number
 beforeAll(async () => {
   registry = new Registry();
   const counter = createStoreRoundTrips(registry);
-  mongo = await createMongo({ mongoUrl: env.MONGO_URL, dbName: uniqueName('roundtrips') });
-  redis = createRedis({ redisUrl: env.REDIS_URL, role: 'request' });
+  mongo = await createMongo({ mongoUrl: env.MONGO_URL ?? '', dbName: uniqueName('roundtrips') });
+  redis = createRedis({ redisUrl: env.REDIS_URL ?? '', role: 'request' });
   await waitForRedis(redis);
   countMongoCommands(mongo.client, counter);
   countRedisRoundTrips(redis, counter);
