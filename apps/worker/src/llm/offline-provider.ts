@@ -8,6 +8,7 @@ import { reactTemplate } from './offline-templates/react-template';
 import { svelteTemplate } from './offline-templates/svelte-template';
 import { templateInput, type Template } from './offline-templates/template-input';
 import { vueTemplate } from './offline-templates/vue-template';
+import { LlmError } from './llm-errors';
 import { checkGeneratedProject } from './path-safety';
 
 /** Reported as the generation's `model`, so an offline result is never mistaken for a model's. */
@@ -33,6 +34,7 @@ export function createOfflineProvider(): LlmProvider {
     const template = TEMPLATES[req.framework](templateInput(req));
     // The same checks as model output: a template bug must fail here, not in a user's unzip.
     const project = checkGeneratedProject(template);
+    if (opts.onFile) await streamFiles(project.files, opts);
     opts.onProgress?.(100);
     return {
       ...project,
@@ -45,4 +47,22 @@ export function createOfflineProvider(): LlmProvider {
   }
 
   return { name: 'offline', generate };
+}
+
+/** Chunks per file and the pause between them: enough for `npm start` to show live output. */
+const CHUNKS_PER_FILE = 3;
+const CHUNK_PAUSE_MS = 5;
+
+/** Writes the files to `onFile` in a few chunks each, as a model would, stopping on abort. */
+async function streamFiles(files: { path: string; content: string }[], opts: GenerateOptions): Promise<void> {
+  for (const [i, file] of files.entries()) {
+    const size = Math.ceil(file.content.length / CHUNKS_PER_FILE);
+    for (let at = 0; at < file.content.length || at === 0; at += Math.max(1, size)) {
+      if (opts.signal?.aborted) throw new LlmError('llm_error', 'The generation was cancelled', true);
+      const end = at + Math.max(1, size);
+      opts.onFile!(file.path, file.content.slice(at, end), end >= file.content.length);
+      await new Promise((r) => setTimeout(r, CHUNK_PAUSE_MS));
+    }
+    opts.onProgress?.(((i + 1) / files.length) * 100);
+  }
 }

@@ -25,7 +25,7 @@ export interface JobRecord {
 export type EndedJob = Pick<JobDocument, '_id' | 'kind' | 'user_id' | 'webhook_url'>;
 
 /** Runs after a job's record says it ended (e.g. to enqueue its webhook); must not throw. */
-export type JobEndHook = (job: EndedJob, outcome: 'completed' | 'failed') => Promise<void>;
+export type JobEndHook = (job: EndedJob, outcome: 'completed' | 'failed' | 'cancelled') => Promise<void>;
 
 const ENDED_JOB_FIELDS = { _id: 1, kind: 1, user_id: 1, webhook_url: 1, status: 1 } as const;
 
@@ -67,7 +67,7 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
       if (isFinished(job.status)) {
         // Redelivered after it ended: the worker may have died between the final write and the
         // hook, so run the hook again (it is idempotent).
-        await onEnd?.(job, job.status as 'completed' | 'failed');
+        await onEnd?.(job, job.status as 'completed' | 'failed' | 'cancelled');
         return null;
       }
       const active: JobDocument = { ...job, status: 'active', progress: 5, updated_at: new Date() };
