@@ -74,10 +74,15 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
 
   async function generate(req: GenerationRequest, opts: GenerateOptions = {}): Promise<LlmResult> {
     opts.onProgress?.(5);
-    const files = opts.onFile ? createStreamFileExtractor(opts.onFile) : null;
+    let files = opts.onFile ? createStreamFileExtractor(opts.onFile) : null;
     let chars = 0;
     const answer = await callModel(req, opts.signal, (text) => {
-      files?.push(text);
+      try {
+        files?.push(text);
+      } catch {
+        // Live output is best effort: a fault there must not fail the call.
+        files = null;
+      }
       // About four characters a token, as OpenAI's tokenizers give for code and English.
       chars += text.length;
       opts.onProgress?.(5 + 85 * (1 - Math.exp(-chars / 4 / PROGRESS_TOKENS)));

@@ -1,4 +1,4 @@
-import { Parser, type JsonToken } from 'stream-json/Parser';
+import Parser, { type JsonToken } from 'stream-json/Parser';
 import type { FileSink } from './stream-files';
 
 interface Level {

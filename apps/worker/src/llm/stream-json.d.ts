@@ -19,7 +19,8 @@ declare module 'stream-json/Parser' {
     jsonStreaming?: boolean;
   }
 
-  export class Parser extends Transform {
+  class Parser extends Transform {
     constructor(options?: ParserOptions);
   }
+  export default Parser;
 }
