@@ -152,6 +152,11 @@ function createTextForms(sink: FileSink, toJson: (rest: string) => void) {
     if (mode.hold !== '') {
       const hold = mode.hold;
       mode.hold = '';
+      if (chunk.length - from <= CLOSE_TAG.length + CLOSE_SPACES) {
+        // Short: read the two together (a bounded copy). A close cannot end inside the hold.
+        const next = tagText(hold + chunk.slice(from), 0);
+        return next === -1 ? -1 : from + next - hold.length;
+      }
       const head = hold + chunk.slice(from, from + CLOSE_TAG.length + CLOSE_SPACES);
       const found = findClose(head, 0, hold.length);
       if (found.kind === 'closed') {
