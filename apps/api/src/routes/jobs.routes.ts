@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseObjectId } from '../http/object-id';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
-import { serveJobEvents } from '../services/job-event-feed';
+import { createSharedStreamReader, serveJobEvents } from '../services/job-event-feed';
 import type { JobCancelService } from '../services/job-cancel.service';
 import { waitForJobEnd } from '../services/job-wait';
 import type { JobWatcher } from '../services/job-watcher';
@@ -31,6 +31,7 @@ export interface JobsRoutesDeps {
  */
 export function jobsRoutes(deps: JobsRoutesDeps): Router {
   const router = Router();
+  const feed = { ...deps, readStream: createSharedStreamReader(deps.redis, deps.keyPrefix) };
 
   router.get('/:id', recordRoute, deps.auth, async (req, res) => {
     const { wait } = parseInput(waitQuery, req.query, 'query');
@@ -57,7 +58,7 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
     const first = await deps.jobs.getView(userId, id);
     const slot = await deps.slots.acquire(userId.toHexString());
     try {
-      await serveJobEvents(deps, res, userId, id, first);
+      await serveJobEvents(feed, res, userId, id, first);
     } finally {
       slot.release();
     }

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { ObjectId } from 'mongodb';
-import { isFinished, readJobSnapshot, readJobStream, type JobView } from '@vectort/shared';
+import { isFinished, readJobSnapshot, readJobStream, type JobStreamEntry, type JobView } from '@vectort/shared';
 import type { JobWatcher } from './job-watcher';
 import type { JobsService } from './jobs.service';
 
@@ -12,11 +12,45 @@ export const MAX_STREAM_MS = 15 * 60_000;
 /** With no stream entry for this long, the job's status is read again (Redis, MongoDB at worst). */
 const QUIET_RECHECK_MS = 30_000;
 
+/** One read of a job's stream, shared by every watcher of that job in this process at that point. */
+export type SharedStreamReader = (jobId: string, afterId: string) => Promise<FeedEntry[]>;
+
+/** A stream entry with its status already judged, once for all watchers. */
+export interface FeedEntry extends JobStreamEntry {
+  ended: boolean;
+}
+
+/**
+ * Watchers of one job all wake on the same announcement at the same cursor: they share one
+ * XRANGE (and one parse) instead of each making its own, so a job watched by many clients costs
+ * one Redis read per change.
+ */
+export function createSharedStreamReader(redis: Redis, keyPrefix: string): SharedStreamReader {
+  const inFlight = new Map<string, Promise<FeedEntry[]>>();
+  return (jobId, afterId) => {
+    const key = `${jobId}|${afterId}`;
+    let read = inFlight.get(key);
+    if (!read) {
+      read = readJobStream(redis, keyPrefix, jobId, afterId)
+        .then((entries) =>
+          entries.map((e) => ({
+            ...e,
+            ended: e.type === 'status' && isFinished((JSON.parse(e.data) as JobView).status),
+          })),
+        )
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, read);
+    }
+    return read;
+  };
+}
+
 export interface JobEventFeedDeps {
   redis: Redis;
   keyPrefix: string;
   jobs: JobsService;
   watcher: JobWatcher;
+  readStream: SharedStreamReader;
   /** @defaultValue {@link MAX_STREAM_MS} */
   maxStreamMs?: number;
 }
@@ -70,7 +104,7 @@ export async function serveJobEvents(
     }
     let quietSince = Date.now();
     while (!ended && !closed.signal.aborted) {
-      const entries = await readJobStream(deps.redis, deps.keyPrefix, id, cursor);
+      const entries = await deps.readStream(id, cursor);
       for (const entry of entries) {
         cursor = entry.id;
         if (entry.type === 'file') {
@@ -78,7 +112,7 @@ export async function serveJobEvents(
           continue;
         }
         sendStatus(entry.id, entry.data);
-        ended = isFinished((JSON.parse(entry.data) as JobView).status);
+        ended = entry.ended;
         if (ended) break;
       }
       if (entries.length > 0) {
