@@ -4,7 +4,7 @@
 //    the same run without them, under a fixed cache-hit load (A B A B ..., median; budget < 5 %).
 // The model is a streaming OpenAI-compatible server in this process, so its first-token time and
 // the client's first event are read on one clock.
-// Usage: npm run bench:live -- [--pairs 3] [--seconds 5] [--runs 30] [--streams 200]
+// Usage: npm run bench:live -- [--pairs 5] [--seconds 5] [--runs 30] [--streams 200]
 import fs from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { benchUser, fmt, freePort, json, load, median, percentile, startProcess 
 
 const { values: args } = parseArgs({
   options: {
-    pairs: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '5' },
     runs: { type: 'string', default: '30' },
     streams: { type: 'string', default: '200' },
@@ -179,6 +179,9 @@ try {
     if (result.non2xx) throw new Error(`${result.non2xx} non-2xx hits`);
     return cpu;
   };
+  // One discarded round first: the API's first minutes of load include JIT warm-up.
+  await phase('warm-a', false);
+  await phase('warm-b', true);
   const pairs = [];
   for (let p = 0; p < Number(args.pairs); p++) {
     const none = await phase(`a${p}`, false);

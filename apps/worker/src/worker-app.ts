@@ -107,6 +107,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
       record,
       leases: createLeaseManager(redis, config.redisKeyPrefix, EXPORT_LEASE_TTL_MS),
       logger,
+      cancels,
     }),
     webhook: createWebhookProcessor({
       db,

@@ -81,12 +81,20 @@ export async function serveJobEvents(
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
   const lifetime = setTimeout(() => closed.abort(), deps.maxStreamMs ?? MAX_STREAM_MS);
   let lastStatus = '';
+  // Events of one read go out in one write: one syscall per wake, however many entries.
+  let out = '';
   const sendStatus = (eventId: string, data: string) => {
     if (data === lastStatus) return;
     lastStatus = data;
-    res.write(`id: ${eventId}\ndata: ${data}\n\n`);
+    out += `id: ${eventId}\ndata: ${data}\n\n`;
   };
-  const sendFile = (eventId: string, data: string) => res.write(`id: ${eventId}\nevent: file\ndata: ${data}\n\n`);
+  const sendFile = (eventId: string, data: string) => {
+    out += `id: ${eventId}\nevent: file\ndata: ${data}\n\n`;
+  };
+  const flush = () => {
+    if (out !== '') res.write(out);
+    out = '';
+  };
 
   try {
     const snapshot = await readJobSnapshot(deps.redis, deps.keyPrefix, id);
@@ -102,6 +110,7 @@ export async function serveJobEvents(
       for (const file of snapshot.files)
         sendFile(cursor, JSON.stringify({ path: file.path, text: file.text, done: file.done, replace: true }));
     }
+    flush();
     let quietSince = Date.now();
     while (!ended && !closed.signal.aborted) {
       const entries = await deps.readStream(id, cursor);
@@ -115,6 +124,7 @@ export async function serveJobEvents(
         ended = entry.ended;
         if (ended) break;
       }
+      flush();
       if (entries.length > 0) {
         quietSince = Date.now();
         continue;
@@ -124,6 +134,7 @@ export async function serveJobEvents(
         quietSince = Date.now();
         const latest = await deps.jobs.getView(userId, jobId, { trustStale: true });
         sendStatus(cursor, JSON.stringify(latest));
+        flush();
         ended = isFinished(latest.status);
         continue;
       }

@@ -11,7 +11,7 @@ export function createLlmProvider(
   cfg: Config['llm'],
   extra: Pick<OpenAiProviderOptions, 'maxRetries' | 'prices' | 'logger'> = {},
 ): LlmProvider {
-  if (cfg.provider === 'offline') return createOfflineProvider();
+  if (cfg.provider === 'offline') return createOfflineProvider({ chunkMs: cfg.offlineChunkMs });
   if (!cfg.apiKey) throw new Error('LLM provider "openai" needs an API key (OPENAI_API_KEY)');
   return createOpenAiProvider({
     apiKey: cfg.apiKey,

@@ -64,6 +64,7 @@ const schema = z.object({
   LLM_MODEL: z.string().min(1).default('gpt-5-mini'),
   LLM_TIMEOUT_SECONDS: int(1, 3600).default(120),
   LLM_MAX_OUTPUT_TOKENS: int(1, 10_000_000).default(16000),
+  OFFLINE_STREAM_CHUNK_MS: int(0, 1000).default(40),
   LLM_PRICES_JSON: z
     .string()
     .optional()
@@ -155,6 +156,11 @@ export interface Config {
      * every model call, so one credit buys a bounded cost. @defaultValue 16000
      */
     maxOutputTokens?: number;
+    /**
+     * Pause between the offline provider's live-output chunks (each file goes out in a few), so
+     * `npm start` shows files being written; 0 writes them at once. @defaultValue 40
+     */
+    offlineChunkMs?: number;
     /** USD per 1M input/output tokens by model, over the built-in table. @defaultValue the built-in table only */
     prices?: Record<string, { input: number; output: number }>;
   };
@@ -272,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       model: e.LLM_MODEL,
       timeoutSeconds: e.LLM_TIMEOUT_SECONDS,
       maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      offlineChunkMs: e.OFFLINE_STREAM_CHUNK_MS,
       prices: e.LLM_PRICES_JSON,
     },
     rateLimits: {

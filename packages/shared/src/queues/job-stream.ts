@@ -169,11 +169,12 @@ export interface LiveFilesWriter {
 }
 
 /**
- * Coalesces deltas per path for `flushMs` (the contract allows 1 s from model to client), then
+ * Coalesces deltas per path for `flushMs` (the contract allows 1 s from model to client; fewer,
+ * larger events keep the fan-out to many clients cheap), then
  * writes them in one MULTI: APPEND to each file's text, its entry in the paths hash, one XADD per
  * path and a PUBLISH that wakes the API's watchers.
  */
-export function createLiveFilesWriter(redis: Redis, keyPrefix: string, jobId: string, flushMs = 100): LiveFilesWriter {
+export function createLiveFilesWriter(redis: Redis, keyPrefix: string, jobId: string, flushMs = 200): LiveFilesWriter {
   const stream = jobStreamKey(keyPrefix, jobId);
   const meta = liveMetaKey(keyPrefix, jobId);
   const base = liveFileBase(keyPrefix, jobId);
