@@ -30,7 +30,13 @@ export interface StreamSlots {
  * `MAX_STREAMS_PER_USER` event streams and long-polls per user, counted in Redis so the bound holds
  * across API replicas. When Redis cannot count, the request is refused (503), like the limiters.
  */
-export function createStreamSlots(redis: Redis, keyPrefix: string, max: number): StreamSlots {
+export function createStreamSlots(
+  redis: Redis,
+  keyPrefix: string,
+  max: number,
+  /** Tests shorten the lapse and renewal times. */
+  timing: { ttlMs: number; renewMs: number } = { ttlMs: SLOT_TTL_MS, renewMs: RENEW_MS },
+): StreamSlots {
   return {
     async acquire(userId) {
       const key = `${keyPrefix}:streams:${userId}`;
@@ -38,7 +44,7 @@ export function createStreamSlots(redis: Redis, keyPrefix: string, max: number):
       const now = Date.now();
       let ok: unknown;
       try {
-        ok = await redis.eval(ACQUIRE, 1, key, now, max, now + SLOT_TTL_MS, member, SLOT_TTL_MS);
+        ok = await redis.eval(ACQUIRE, 1, key, now, max, now + timing.ttlMs, member, timing.ttlMs);
       } catch {
         throw new UnavailableError('Redis is unavailable');
       }
@@ -54,11 +60,11 @@ export function createStreamSlots(redis: Redis, keyPrefix: string, max: number):
       const renew = setInterval(() => {
         redis
           .multi()
-          .zadd(key, 'XX', Date.now() + SLOT_TTL_MS, member)
-          .pexpire(key, SLOT_TTL_MS)
+          .zadd(key, 'XX', Date.now() + timing.ttlMs, member)
+          .pexpire(key, timing.ttlMs)
           .exec()
           .catch(() => undefined);
-      }, RENEW_MS);
+      }, timing.renewMs);
       renew.unref();
       let released = false;
       return {
