@@ -1,12 +1,8 @@
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { ObjectId } from 'mongodb';
 import {
-  Collections,
-  finishCancelled,
-  isFinished,
   withFiles,
   type FinishCancelledDeps,
-  type JobDocument,
   type LiveFilesWriter,
   type CachedOutput,
   type CreditsLedger,
@@ -22,6 +18,7 @@ import { LlmError } from '../llm/llm-errors';
 import type { LlmProvider } from '../llm/llm-provider';
 import { beginJob } from './begin-job';
 import type { CancelWatch, CancelWatcher } from './cancel-watch';
+import { endCancelled, JobCancelled, modelCallSignal } from './generate-cancel';
 import type { JobRecord } from './job-record';
 import type { LeaseManager } from './llm-lease';
 
@@ -47,14 +44,6 @@ export interface GenerateProcessorDeps {
   liveFiles: (jobId: string) => LiveFilesWriter;
   /** What ending a cancelled job takes, when this worker is the first to see the request. */
   cancelling: FinishCancelledDeps;
-}
-
-/** Thrown inside the processor when the job's cancel request was seen: not a failure. */
-class JobCancelled extends Error {
-  constructor() {
-    super('job cancelled');
-    this.name = 'JobCancelled';
-  }
 }
 
 interface Outcome {
@@ -105,28 +94,6 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     return { generation: withFiles(copy, output), fromCache: true };
   }
 
-  /**
-   * The model call's own signal: a cancel request aborts it, unless other jobs wait on this
-   * call's result through the lease, in which case it goes on for them.
-   */
-  function callSignal(p: GenerateJobPayload, cancel: CancelWatch, holdsLease: boolean, log: Logger): AbortSignal {
-    const ctl = new AbortController();
-    const onCancel = () => {
-      void (async () => {
-        if (holdsLease && (await deps.leases.hasWaiters(p.cache_key))) {
-          log.info('generation_cancel_handed_on', {
-            detail: 'other jobs wait on this model call; it goes on for them',
-          });
-          return;
-        }
-        ctl.abort(new Error('job cancelled'));
-      })();
-    };
-    if (cancel.signal.aborted) onCancel();
-    else cancel.signal.addEventListener('abort', onCancel, { once: true });
-    return ctl.signal;
-  }
-
   async function callModel(
     p: GenerateJobPayload,
     jobId: ObjectId,
@@ -144,7 +111,7 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       .generate(
         { description: p.description, framework: p.framework, type: p.type },
         {
-          signal: callSignal(p, run.cancel, run.holdsLease, run.log),
+          signal: modelCallSignal(deps.leases, p.cache_key, run.cancel, run.holdsLease, run.log),
           onFile: (path, text, done) => live.write(path, text, done),
           onProgress: (pct) => {
             const progress = 10 + Math.floor(pct * 0.8);
@@ -276,7 +243,7 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       return { generation_id: view.id };
     } catch (err) {
       if (err instanceof JobCancelled || (await cancel.check())) {
-        await endCancelled(jobId, log);
+        await endCancelled(deps.cancelling, jobId, log);
         return null;
       }
       const attempts = job.opts.attempts ?? 1;
@@ -311,13 +278,6 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       cancel.stop();
     }
   };
-
-  /** The API ends a cancelled job itself; this covers an API that died between flag and end. */
-  async function endCancelled(jobId: ObjectId, log: Logger): Promise<void> {
-    log.info('generation_stopped', { reason: 'cancelled' });
-    const doc = await deps.cancelling.db.collection<JobDocument>(Collections.jobs).findOne({ _id: jobId });
-    if (doc && !isFinished(doc.status)) await finishCancelled(deps.cancelling, doc);
-  }
 }
 
 type GenerationPayloadIds = Pick<GenerateJobPayload, 'job_id' | 'user_id' | 'project_id' | 'description' | 'cache_key'>;
