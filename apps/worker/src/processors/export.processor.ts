@@ -195,6 +195,7 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
       return { key: doc.key };
     } catch (err) {
       if (await isCancelled(p.job_id)) {
+        deps.record.forget(jobId);
         log.info('export_stopped', { reason: 'cancelled' });
         return null;
       }

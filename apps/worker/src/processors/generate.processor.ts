@@ -243,6 +243,7 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       return { generation_id: view.id };
     } catch (err) {
       if (err instanceof JobCancelled || (await cancel.check())) {
+        deps.record.forget(jobId);
         await endCancelled(deps.cancelling, jobId, log);
         return null;
       }

@@ -19,6 +19,8 @@ export interface JobRecord {
   progress(id: ObjectId, progress: number, status?: 'active' | 'queued'): Promise<void>;
   complete(id: ObjectId, result: Record<string, unknown>): Promise<void>;
   fail(id: ObjectId, error: JobError): Promise<void>;
+  /** Stops tracking a job this process no longer runs (cancelled: someone else wrote its end). */
+  forget(id: ObjectId): void;
 }
 
 /** What a {@link JobEndHook} learns of an ended job. */
@@ -84,5 +86,6 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
     complete: (id, result) =>
       finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),
     fail: (id, error) => finish(id, { status: 'failed', error, finished_at: new Date() }, 'failed'),
+    forget: (id) => void running.delete(id.toHexString()),
   };
 }
