@@ -39,6 +39,8 @@ const env = {
   REDIS_KEY_PREFIX: prefix,
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
   LLM_PROVIDER: 'offline',
+  // The 0 ms LLM: no pause between live-output chunks.
+  OFFLINE_STREAM_CHUNK_MS: '0',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   ADMIN_EMAILS: 'bench-admin@example.com',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -14,7 +14,7 @@ export async function waitForJob(
     const res = await request(apiUrl).get(`/api/jobs/${jobId}?wait=${wait}`).set('Authorization', `Bearer ${token}`);
     if (res.status !== 200) throw new Error(`job poll answered ${res.status}: ${JSON.stringify(res.body)}`);
     body = res.body;
-    if (body.status === 'completed' || body.status === 'failed') return body;
+    if (body.status === 'completed' || body.status === 'failed' || body.status === 'cancelled') return body;
   }
   throw new Error(`job ${jobId} still ${body.status} after ${timeoutMs} ms`);
 }

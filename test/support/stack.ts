@@ -104,6 +104,8 @@ export async function startStack(label: string, env: Record<string, string> = {}
     LOG_LEVEL: 'info',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     PORT: String(apiPort),
+    // Offline generations at full speed; live output is tested with the fake model's slow streams.
+    OFFLINE_STREAM_CHUNK_MS: '0',
     ...env,
   };
   const api = new AppProcess('api', stackEnv);

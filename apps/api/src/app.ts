@@ -36,7 +36,9 @@ import { createGenerationsService } from './services/generations.service';
 import { createIdempotencyService } from './services/idempotency.service';
 import { createExportsService } from './services/exports.service';
 import type { JobWatcher } from './services/job-watcher';
+import { createJobCancelService } from './services/job-cancel.service';
 import { createJobsService } from './services/jobs.service';
+import { createStreamSlots } from './services/stream-slots';
 import { createPaymentProvider } from './services/payments/create-payment-provider';
 import { registerApiGauges } from './services/api-gauges';
 import { createProjectOwners } from './services/project-owners';
@@ -158,7 +160,33 @@ export function createApp(deps: AppDeps): Express {
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
     }),
   );
-  app.use('/api/jobs', jobsRoutes({ auth: authenticate(tokens), jobs, watcher: deps.watcher }));
+  app.use(
+    '/api/jobs',
+    jobsRoutes({
+      auth: authenticate(tokens),
+      jobs,
+      watcher: deps.watcher,
+      redis,
+      keyPrefix: config.redisKeyPrefix,
+      slots: createStreamSlots(redis, config.redisKeyPrefix, config.maxStreamsPerUser),
+      cancels: createJobCancelService({
+        db,
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        queues: deps.queues,
+        finish: {
+          db,
+          redis,
+          keyPrefix: config.redisKeyPrefix,
+          ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
+          webhookQueue: deps.queues.webhook,
+          logger: deps.logger,
+          metrics,
+          model: config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model,
+        },
+      }),
+    }),
+  );
   app.use('/api/webhooks', webhooksRoutes({ auth, webhooks: createWebhooksService(db) }));
   app.use(
     '/api/credits',

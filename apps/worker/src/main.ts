@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     db: mongo.db,
     redis,
     queues,
-    provider: createLlmProvider(config.llm),
+    provider: createLlmProvider(config.llm, { logger }),
     s3,
     registry: metrics,
     errorReporter,

@@ -8,6 +8,7 @@ import {
   createCreditsLedger,
   createMetrics,
   createGenerationStore,
+  createLiveFilesWriter,
   queuePrefix,
   type Config,
   type ErrorReporter,
@@ -16,6 +17,7 @@ import {
 } from '@vectort/shared';
 import type { LlmProvider } from './llm/llm-provider';
 import { EXPORT_CONCURRENCY, EXPORT_LEASE_TTL_MS, createExportProcessor } from './processors/export.processor';
+import { createCancelWatcher } from './processors/cancel-watch';
 import { createGenerateProcessor } from './processors/generate.processor';
 import { createJobRecord } from './processors/job-record';
 import { createLeaseManager } from './processors/llm-lease';
@@ -68,19 +70,34 @@ export function createWorkers(deps: WorkerDeps): Workers {
     ttlSeconds: config.cacheTtlSeconds,
   });
   const record = createJobRecord(db, redis, config.redisKeyPrefix, createWebhookEnqueuer(deps.queues.webhook, logger));
+  const ledger = createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix });
+  const cancels = createCancelWatcher(redis, config.redisKeyPrefix);
+  const model = config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model;
 
   const processors: Record<QueueName, Processor> = {
     generate: createGenerateProcessor({
       provider: deps.provider,
       store,
-      ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
+      ledger,
       leases: createLeaseManager(redis, config.redisKeyPrefix, config.llmLeaseTtlMs),
       record,
       logger,
       metrics,
       reporter: deps.errorReporter,
-      model: config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model,
+      model,
       maxWaitMs: 2 * config.llm.timeoutSeconds * 1000,
+      cancels,
+      liveFiles: (jobId) => createLiveFilesWriter(redis, config.redisKeyPrefix, jobId),
+      cancelling: {
+        db,
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        ledger,
+        webhookQueue: deps.queues.webhook,
+        logger,
+        metrics,
+        model,
+      },
     }),
     export: createExportProcessor({
       db,
@@ -90,6 +107,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
       record,
       leases: createLeaseManager(redis, config.redisKeyPrefix, EXPORT_LEASE_TTL_MS),
       logger,
+      cancels,
     }),
     webhook: createWebhookProcessor({
       db,
@@ -143,6 +161,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
     async close() {
       stopSweep();
       await Promise.all(workers.map((w) => w.close()));
+      cancels.close();
     },
   };
 }

@@ -39,3 +39,5 @@ export * from './metrics/store-round-trips';
 export * from './observability/error-reporter';
 export * from './queues/job-view-cache';
 export * from './domain/insert-once';
+export * from './queues/job-stream';
+export * from './queues/job-cancel';

@@ -22,7 +22,9 @@ export async function waitForJobEnd(
       id,
       AbortSignal.any([closed, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
     );
-    job = await deps.jobs.getView(userId, jobId);
+    // The first read judged the copy's age; re-reads take the Redis copy as it is, so a long-poll
+    // on a job queued for a while costs no MongoDB read per second.
+    job = await deps.jobs.getView(userId, jobId, { trustStale: true });
   }
   return job;
 }

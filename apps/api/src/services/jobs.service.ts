@@ -35,8 +35,11 @@ export interface JobsService {
   discard(id: ObjectId): Promise<void>;
   /** The user's own job, or 404. */
   get(userId: ObjectId, id: ObjectId): Promise<JobDocument>;
-  /** The user's own job's status object, from Redis when it can, else MongoDB; or 404. */
-  getView(userId: ObjectId, id: ObjectId): Promise<JobView>;
+  /**
+   * The user's own job's status object, from Redis when it can, else MongoDB; or 404. With
+   * `trustStale`, an unfinished Redis copy of any age is taken (watchers, which re-check rarely).
+   */
+  getView(userId: ObjectId, id: ObjectId, opts?: { trustStale?: boolean }): Promise<JobView>;
 }
 
 type NewJob = Omit<
@@ -91,8 +94,10 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>, view
       return job;
     },
 
-    async getView(userId, id) {
-      return (await views.get(id.toHexString(), userId.toHexString())) ?? toJobView(await service.get(userId, id));
+    async getView(userId, id, opts) {
+      return (
+        (await views.get(id.toHexString(), userId.toHexString(), opts)) ?? toJobView(await service.get(userId, id))
+      );
     },
   };
   return service;

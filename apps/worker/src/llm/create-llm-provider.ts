@@ -4,14 +4,14 @@ import { createOfflineProvider } from './offline-provider';
 import { createOpenAiProvider, type OpenAiProviderOptions } from './openai-provider';
 
 /**
- * The provider the configuration names. `extra` carries what the config does not hold yet
- * (retries, a price table).
+ * The provider the configuration names. `extra` carries what the config does not hold
+ * (retries, a logger).
  */
 export function createLlmProvider(
   cfg: Config['llm'],
-  extra: Pick<OpenAiProviderOptions, 'maxRetries' | 'prices'> = {},
+  extra: Pick<OpenAiProviderOptions, 'maxRetries' | 'prices' | 'logger'> = {},
 ): LlmProvider {
-  if (cfg.provider === 'offline') return createOfflineProvider();
+  if (cfg.provider === 'offline') return createOfflineProvider({ chunkMs: cfg.offlineChunkMs });
   if (!cfg.apiKey) throw new Error('LLM provider "openai" needs an API key (OPENAI_API_KEY)');
   return createOpenAiProvider({
     apiKey: cfg.apiKey,
@@ -19,6 +19,7 @@ export function createLlmProvider(
     model: cfg.model,
     timeoutMs: cfg.timeoutSeconds * 1000,
     prices: cfg.prices,
+    maxOutputTokens: cfg.maxOutputTokens,
     ...extra,
   });
 }

@@ -1,4 +1,5 @@
 import type { Framework, ProjectType } from '@vectort/shared';
+import type { FileDeltaHandler } from './stream-files';
 
 export interface GenerationRequest {
   description: string;
@@ -39,6 +40,11 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Progress of this call, 0..100. */
   onProgress?: (pct: number) => void;
+  /**
+   * Told each file's text as the answer arrives (live output, best effort): the result's files,
+   * checked and repaired, are what counts.
+   */
+  onFile?: FileDeltaHandler;
 }
 
 export interface LlmProvider {

@@ -8,6 +8,7 @@ import { reactTemplate } from './offline-templates/react-template';
 import { svelteTemplate } from './offline-templates/svelte-template';
 import { templateInput, type Template } from './offline-templates/template-input';
 import { vueTemplate } from './offline-templates/vue-template';
+import { LlmError } from './llm-errors';
 import { checkGeneratedProject } from './path-safety';
 
 /** Reported as the generation's `model`, so an offline result is never mistaken for a model's. */
@@ -27,12 +28,14 @@ const TEMPLATES: Record<Framework, Template> = {
  * Writes a small runnable project from built-in templates: no network, no cost, and the same
  * request always gives byte-identical files.
  */
-export function createOfflineProvider(): LlmProvider {
+export function createOfflineProvider(options: { chunkMs?: number } = {}): LlmProvider {
+  const chunkMs = options.chunkMs ?? 0;
   async function generate(req: GenerationRequest, opts: GenerateOptions = {}): Promise<LlmResult> {
     opts.onProgress?.(0);
     const template = TEMPLATES[req.framework](templateInput(req));
     // The same checks as model output: a template bug must fail here, not in a user's unzip.
     const project = checkGeneratedProject(template);
+    if (opts.onFile) await streamFiles(project.files, opts, chunkMs);
     opts.onProgress?.(100);
     return {
       ...project,
@@ -45,4 +48,25 @@ export function createOfflineProvider(): LlmProvider {
   }
 
   return { name: 'offline', generate };
+}
+
+/** Chunks per file: a few, as a model's answer arrives. */
+const CHUNKS_PER_FILE = 3;
+
+/** Writes the files to `onFile` in a few chunks each, as a model would, stopping on abort. */
+async function streamFiles(
+  files: { path: string; content: string }[],
+  opts: GenerateOptions,
+  pauseMs: number,
+): Promise<void> {
+  for (const [i, file] of files.entries()) {
+    const size = Math.ceil(file.content.length / CHUNKS_PER_FILE);
+    for (let at = 0; at < file.content.length || at === 0; at += Math.max(1, size)) {
+      if (opts.signal?.aborted) throw new LlmError('llm_error', 'The generation was cancelled', true);
+      const end = at + Math.max(1, size);
+      opts.onFile!(file.path, file.content.slice(at, end), end >= file.content.length);
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+    opts.onProgress?.(((i + 1) / files.length) * 100);
+  }
 }

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { Logger } from '@vectort/shared';
 import { PROJECT_JSON_SCHEMA, systemPrompt } from './generation-prompt';
 import { invalidOutput, LlmError } from './llm-errors';
 import type { GenerateOptions, GenerationRequest, LlmProvider, LlmResult } from './llm-provider';
@@ -7,7 +7,12 @@ import { toLlmError } from './openai-errors';
 import { parseLlmOutput } from './output-parser';
 import { checkGeneratedProject } from './path-safety';
 import { costOf, DEFAULT_PRICES, findPrice, type PriceTable } from './pricing';
+import { callForAnswer, fetchAcceptingPlainAnswers, type ModelAnswer, type ServerQuirks } from './openai-stream';
 import { fetchWithRetryAfterLimit } from './retry-after-guard';
+import { createStreamFileExtractor } from './stream-files';
+
+/** Progress while the model writes: 5 → 90, quick at first, never reaching 90 before the end. */
+const PROGRESS_TOKENS = 1500;
 
 export interface OpenAiProviderOptions {
   /** Sent as the bearer token; never appears in errors. */
@@ -34,6 +39,13 @@ export interface OpenAiProviderOptions {
    * @defaultValue {}
    */
   prices?: PriceTable;
+  /**
+   * Output-token cap of every call, sent as `max_completion_tokens` (or `max_tokens` to a server
+   * that refuses the new name). @defaultValue 16000
+   */
+  maxOutputTokens?: number;
+  /** Where the provider says what it learnt of the server (no streaming, no `max_completion_tokens`). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** Talks to an OpenAI-compatible chat completions endpoint through the `openai` SDK. */
@@ -48,25 +60,46 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     project: null,
     timeout: timeoutMs,
     maxRetries: options.maxRetries ?? 2,
-    fetch: fetchWithRetryAfterLimit(timeoutMs),
+    // Its console lines (a malformed chunk) would bypass our JSON logs; the error reaches us anyway.
+    logLevel: 'off',
+    fetch: fetchAcceptingPlainAnswers(fetchWithRetryAfterLimit(timeoutMs), () => {
+      if (plainAnswersSeen++ === 0)
+        options.logger?.warn('llm_stream_ignored', { detail: 'the model server answers without streaming' });
+    }),
   });
+  let plainAnswersSeen = 0;
+  // Learnt from the server's answers and kept: a server that refused a parameter once gets calls without it.
+  const quirks: ServerQuirks = { noStreaming: false, noMaxCompletionTokens: false };
+  const maxOutputTokens = options.maxOutputTokens ?? 16000;
 
   async function generate(req: GenerationRequest, opts: GenerateOptions = {}): Promise<LlmResult> {
     opts.onProgress?.(5);
-    const completion = await callModel(req, opts.signal);
+    let files = opts.onFile ? createStreamFileExtractor(opts.onFile) : null;
+    let chars = 0;
+    const answer = await callModel(req, opts.signal, (text) => {
+      try {
+        files?.push(text);
+      } catch {
+        // Live output is best effort: a fault there must not fail the call.
+        files = null;
+      }
+      // About four characters a token, as OpenAI's tokenizers give for code and English.
+      chars += text.length;
+      opts.onProgress?.(5 + 85 * (1 - Math.exp(-chars / 4 / PROGRESS_TOKENS)));
+    });
+    await files?.end();
     opts.onProgress?.(90);
-    const message = completion.choices?.[0]?.message;
-    if (typeof message?.content !== 'string' || message.content.trim() === '') {
+    if (typeof answer.content !== 'string' || answer.content.trim() === '') {
       throw invalidOutput(
-        message?.refusal ? 'The model declined to write this project' : 'The model returned an empty answer',
+        answer.refusal ? 'The model declined to write this project' : 'The model returned an empty answer',
       );
     }
-    const project = readProject(message.content, completion.choices[0]?.finish_reason);
+    const project = readProject(answer.content, answer.finishReason);
     const usage = {
-      prompt_tokens: completion.usage?.prompt_tokens ?? 0,
-      completion_tokens: completion.usage?.completion_tokens ?? 0,
+      prompt_tokens: answer.usage?.prompt_tokens ?? 0,
+      completion_tokens: answer.usage?.completion_tokens ?? 0,
     };
-    const model = typeof completion.model === 'string' && completion.model !== '' ? completion.model : options.model;
+    const model = typeof answer.model === 'string' && answer.model !== '' ? answer.model : options.model;
     const price = findPrice(prices, model, options.model);
     opts.onProgress?.(100);
     return {
@@ -79,12 +112,17 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     };
   }
 
-  async function callModel(req: GenerationRequest, callerSignal: AbortSignal | undefined): Promise<ChatCompletion> {
+  async function callModel(
+    req: GenerationRequest,
+    callerSignal: AbortSignal | undefined,
+    onText: (text: string) => void,
+  ): Promise<ModelAnswer> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
     try {
-      const request = client.chat.completions.create(
+      const request = callForAnswer(
+        client,
         {
           model: options.model,
           messages: [
@@ -96,14 +134,21 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
             json_schema: { name: 'generated_project', strict: true, schema: PROJECT_JSON_SCHEMA },
           },
         },
-        { signal },
+        maxOutputTokens,
+        quirks,
+        signal,
+        {
+          onText,
+          onQuirk: (quirk) =>
+            options.logger?.warn(quirk === 'noStreaming' ? 'llm_stream_unsupported' : 'llm_max_tokens_fallback', {
+              detail:
+                quirk === 'noStreaming'
+                  ? 'the model server refused stream: true; calling it without streaming'
+                  : 'the model server refused max_completion_tokens; sending max_tokens',
+            }),
+        },
       );
-      const completion = await untilAborted(request, signal);
-      // A server that answers 200 with something other than JSON gets its text passed through.
-      if (typeof completion !== 'object' || completion === null) {
-        throw invalidOutput('The model server answered with something other than a chat completion');
-      }
-      return completion;
+      return await untilAborted(request, signal);
     } catch (err) {
       throw toLlmError(err, {
         timedOut: deadline.signal.aborted,

@@ -17,6 +17,7 @@ import {
 import { unsafeEntryNameReason } from '../export/zip-entry-name';
 import { zipToS3, type ZipEntry } from '../export/zip-to-s3';
 import { beginJob } from './begin-job';
+import type { CancelWatcher } from './cancel-watch';
 import type { JobRecord } from './job-record';
 import type { Lease, LeaseManager } from './llm-lease';
 
@@ -48,6 +49,8 @@ export interface ExportProcessorDeps {
   queueSize?: number;
   /** An export waits this long for another export of the same project, then retries later. @defaultValue 120000 */
   lockWaitMs?: number;
+  /** Cancel requests: a cancelled export records nothing (the API has already ended its job). */
+  cancels?: CancelWatcher;
 }
 
 /** A failure of this export; `retryable` says whether another attempt could succeed. */
@@ -145,6 +148,7 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
         file_count: zip.fileCount,
         created_at: new Date(),
       };
+      if (await isCancelled(p.job_id)) throw new ExportError('cancelled', false);
       // Written only now that S3 holds the whole ZIP. A redelivered job keeps its first record.
       await exports.updateOne({ _id: jobId }, { $setOnInsert: doc }, { upsert: true });
       // A project deleted while we uploaded: its deletion may have purged S3 before our object
@@ -158,6 +162,15 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
       return doc;
     } finally {
       await lease.release();
+    }
+  }
+
+  async function isCancelled(jobId: string): Promise<boolean> {
+    const watch = deps.cancels?.watch(jobId);
+    try {
+      return (await watch?.check()) ?? false;
+    } finally {
+      watch?.stop();
     }
   }
 
@@ -181,6 +194,11 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
       });
       return { key: doc.key };
     } catch (err) {
+      if (await isCancelled(p.job_id)) {
+        deps.record.forget(jobId);
+        log.info('export_stopped', { reason: 'cancelled' });
+        return null;
+      }
       const attempts = job.opts.attempts ?? 1;
       const retryable = err instanceof ExportError ? err.retryable : !(err instanceof UnrecoverableError);
       const final = !retryable || attempt >= attempts;

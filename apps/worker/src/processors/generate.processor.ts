@@ -2,6 +2,8 @@ import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { ObjectId } from 'mongodb';
 import {
   withFiles,
+  type FinishCancelledDeps,
+  type LiveFilesWriter,
   type CachedOutput,
   type CreditsLedger,
   type GenerateJobPayload,
@@ -15,6 +17,8 @@ import {
 import { LlmError } from '../llm/llm-errors';
 import type { LlmProvider } from '../llm/llm-provider';
 import { beginJob } from './begin-job';
+import type { CancelWatch, CancelWatcher } from './cancel-watch';
+import { endCancelled, JobCancelled, modelCallSignal } from './generate-cancel';
 import type { JobRecord } from './job-record';
 import type { LeaseManager } from './llm-lease';
 
@@ -34,6 +38,12 @@ export interface GenerateProcessorDeps {
   model: string;
   /** A waiter gives up (and the attempt fails as `timeout`) after this long. */
   maxWaitMs: number;
+  /** Cancel requests of running jobs. */
+  cancels: CancelWatcher;
+  /** The live-output writer of a job (file deltas on its event stream). */
+  liveFiles: (jobId: string) => LiveFilesWriter;
+  /** What ending a cancelled job takes, when this worker is the first to see the request. */
+  cancelling: FinishCancelledDeps;
 }
 
 interface Outcome {
@@ -84,7 +94,15 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     return { generation: withFiles(copy, output), fromCache: true };
   }
 
-  async function callModel(p: GenerateJobPayload, jobId: ObjectId, started: number): Promise<Outcome> {
+  async function callModel(
+    p: GenerateJobPayload,
+    jobId: ObjectId,
+    started: number,
+    run: { cancel: CancelWatch; holdsLease: boolean; log: Logger },
+  ): Promise<Outcome> {
+    const live = deps.liveFiles(p.job_id);
+    // A new attempt writes its files anew: its first event per path says `replace`.
+    await live.reset();
     let lastProgress = 10;
     // Progress writes run one after another and are awaited before the job is finished, so
     // none can land after the final state.
@@ -93,15 +111,17 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       .generate(
         { description: p.description, framework: p.framework, type: p.type },
         {
+          signal: modelCallSignal(deps.leases, p.cache_key, run.cancel, run.holdsLease, run.log),
+          onFile: (path, text, done) => live.write(path, text, done),
           onProgress: (pct) => {
             const progress = 10 + Math.floor(pct * 0.8);
-            if (progress - lastProgress < 5) return;
+            if (progress - lastProgress < 2) return;
             lastProgress = progress;
             progressWrites = progressWrites.then(() => deps.record.progress(jobId, progress)).catch(() => undefined);
           },
         },
       )
-      .finally(() => progressWrites);
+      .finally(() => Promise.all([progressWrites, live.flush()]));
     const output: CachedOutput = {
       files: result.files,
       entrypoint: result.entrypoint,
@@ -129,8 +149,14 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
   }
 
   /** The cache, else the lease and the model, else wait for whoever holds the lease. */
-  async function produce(p: GenerateJobPayload, jobId: ObjectId, started: number): Promise<Outcome> {
-    if (p.force_regenerate) return callModel(p, jobId, started);
+  async function produce(
+    p: GenerateJobPayload,
+    jobId: ObjectId,
+    started: number,
+    cancel: CancelWatch,
+    log: Logger,
+  ): Promise<Outcome> {
+    if (p.force_regenerate) return callModel(p, jobId, started, { cancel, holdsLease: false, log });
     const deadline = Date.now() + deps.maxWaitMs;
     for (;;) {
       // Redis only: the submit already looked in MongoDB, and a job that fills the cache fills Redis.
@@ -141,14 +167,27 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
         try {
           // The holder before us may have filled the cache just before releasing.
           const filled = await deps.store.lookupHot(p.cache_key);
-          return filled ? await fromCache(p, filled, started) : await callModel(p, jobId, started);
+          return filled
+            ? await fromCache(p, filled, started)
+            : await callModel(p, jobId, started, { cancel, holdsLease: true, log });
         } finally {
           await lease.release();
         }
       }
-      // Another job is calling the model for this key: wait for its result or for its lease to lapse.
-      while ((await deps.leases.isHeld(p.cache_key)) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, FOLLOWER_POLL_MS));
+      // Another job is calling the model for this key: wait for its result or for its lease to
+      // lapse, saying so (a cancelled holder then goes on for us).
+      try {
+        let marked = 0;
+        while ((await deps.leases.isHeld(p.cache_key)) && Date.now() < deadline) {
+          if (cancel.signal.aborted) throw new JobCancelled();
+          if (Date.now() - marked > 1000) {
+            await deps.leases.markWaiting(p.cache_key, p.job_id);
+            marked = Date.now();
+          }
+          await new Promise((r) => setTimeout(r, FOLLOWER_POLL_MS));
+        }
+      } finally {
+        await deps.leases.stopWaiting(p.cache_key, p.job_id);
       }
       if (Date.now() >= deadline) throw new LlmError('timeout', 'Timed out waiting for an identical generation', true);
     }
@@ -182,8 +221,10 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       force_regenerate: p.force_regenerate,
       attempt: job.attemptsMade + 1,
     });
+    const cancel = deps.cancels.watch(p.job_id);
     try {
-      const outcome = await produce(p, jobId, started);
+      const outcome = await produce(p, jobId, started, cancel, log);
+      if (await cancel.check()) throw new JobCancelled();
       // A hit is free: give back what the submit reserved.
       if (outcome.fromCache) await refund(p, jobId);
       const view = outcome.generation;
@@ -201,6 +242,11 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       });
       return { generation_id: view.id };
     } catch (err) {
+      if (err instanceof JobCancelled || (await cancel.check())) {
+        deps.record.forget(jobId);
+        await endCancelled(deps.cancelling, jobId, log);
+        return null;
+      }
       const attempts = job.opts.attempts ?? 1;
       const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
       const code = errorCodeOf(err);
@@ -229,6 +275,8 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
         tags: { project_id: p.project_id, job_id: p.job_id, error_type: code, provider: deps.provider.name },
       });
       throw new UnrecoverableError(message);
+    } finally {
+      cancel.stop();
     }
   };
 }

@@ -19,13 +19,15 @@ export interface JobRecord {
   progress(id: ObjectId, progress: number, status?: 'active' | 'queued'): Promise<void>;
   complete(id: ObjectId, result: Record<string, unknown>): Promise<void>;
   fail(id: ObjectId, error: JobError): Promise<void>;
+  /** Stops tracking a job this process no longer runs (cancelled: someone else wrote its end). */
+  forget(id: ObjectId): void;
 }
 
 /** What a {@link JobEndHook} learns of an ended job. */
 export type EndedJob = Pick<JobDocument, '_id' | 'kind' | 'user_id' | 'webhook_url'>;
 
 /** Runs after a job's record says it ended (e.g. to enqueue its webhook); must not throw. */
-export type JobEndHook = (job: EndedJob, outcome: 'completed' | 'failed') => Promise<void>;
+export type JobEndHook = (job: EndedJob, outcome: 'completed' | 'failed' | 'cancelled') => Promise<void>;
 
 const ENDED_JOB_FIELDS = { _id: 1, kind: 1, user_id: 1, webhook_url: 1, status: 1 } as const;
 
@@ -67,7 +69,7 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
       if (isFinished(job.status)) {
         // Redelivered after it ended: the worker may have died between the final write and the
         // hook, so run the hook again (it is idempotent).
-        await onEnd?.(job, job.status as 'completed' | 'failed');
+        await onEnd?.(job, job.status as 'completed' | 'failed' | 'cancelled');
         return null;
       }
       const active: JobDocument = { ...job, status: 'active', progress: 5, updated_at: new Date() };
@@ -84,5 +86,6 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
     complete: (id, result) =>
       finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),
     fail: (id, error) => finish(id, { status: 'failed', error, finished_at: new Date() }, 'failed'),
+    forget: (id) => void running.delete(id.toHexString()),
   };
 }

@@ -13,7 +13,16 @@ export interface LeaseManager {
   /** Takes the lease on `key` for `owner`, renewed every third of its TTL until released; null when held. */
   acquire(key: string, owner: string): Promise<Lease | null>;
   isHeld(key: string): Promise<boolean>;
+  /** Says that `jobId` waits for the holder's result, for the next few seconds (call again to stay). */
+  markWaiting(key: string, jobId: string): Promise<void>;
+  /** `jobId` no longer waits (it got its result, gave up or was cancelled). */
+  stopWaiting(key: string, jobId: string): Promise<void>;
+  /** Whether any job still waits on the holder of `key`: then a cancelled holder's call goes on for them. */
+  hasWaiters(key: string): Promise<boolean>;
 }
+
+/** A waiter that stops renewing (its worker died) no longer counts after this long. */
+const WAITER_TTL_MS = 3000;
 
 /**
  * Single flight for LLM calls across every worker process: `SET NX PX` on a Redis key. A
@@ -42,6 +51,23 @@ export function createLeaseManager(redis: Redis, keyPrefix: string, ttlMs: numbe
     },
     async isHeld(key) {
       return (await redis.exists(leaseKey(key))) === 1;
+    },
+    // A sorted set of waiters scored by when their mark lapses: no waiter leaks if its worker dies.
+    async markWaiting(key, jobId) {
+      const k = `${leaseKey(key)}:waiters`;
+      await redis
+        .multi()
+        .zadd(k, Date.now() + WAITER_TTL_MS, jobId)
+        .pexpire(k, WAITER_TTL_MS * 2)
+        .exec()
+        .catch(() => undefined);
+    },
+    async stopWaiting(key, jobId) {
+      await redis.zrem(`${leaseKey(key)}:waiters`, jobId).catch(() => undefined);
+    },
+    async hasWaiters(key) {
+      const n = await redis.zcount(`${leaseKey(key)}:waiters`, Date.now(), '+inf').catch(() => 0);
+      return n > 0;
     },
   };
 }

@@ -197,3 +197,27 @@ describe('offline express projects run', () => {
     }
   });
 });
+
+describe('offline live output', () => {
+  it('streams each file in a few chunks, paced, whose concatenation is the file', async () => {
+    const paced = createOfflineProvider({ chunkMs: 2 });
+    const deltas = new Map<string, string[]>();
+    const done = new Set<string>();
+    const t0 = performance.now();
+    const result = await paced.generate(
+      { description: 'A streamed offline todo app', framework: 'react', type: 'web_app' },
+      {
+        onFile: (path, text, finished) => {
+          deltas.set(path, [...(deltas.get(path) ?? []), text]);
+          if (finished) done.add(path);
+        },
+      },
+    );
+    expect(performance.now() - t0).toBeGreaterThan(result.files.length * 2);
+    for (const file of result.files) {
+      expect(deltas.get(file.path)?.join('')).toBe(file.content);
+      expect(done.has(file.path)).toBe(true);
+    }
+    expect(Math.max(...[...deltas.values()].map((d) => d.length))).toBeGreaterThan(1);
+  });
+});

@@ -63,6 +63,8 @@ const schema = z.object({
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   LLM_MODEL: z.string().min(1).default('gpt-5-mini'),
   LLM_TIMEOUT_SECONDS: int(1, 3600).default(120),
+  LLM_MAX_OUTPUT_TOKENS: int(1, 10_000_000).default(16000),
+  OFFLINE_STREAM_CHUNK_MS: int(0, 1000).default(40),
   LLM_PRICES_JSON: z
     .string()
     .optional()
@@ -115,6 +117,7 @@ const schema = z.object({
   GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
   CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  MAX_STREAMS_PER_USER: int(1, 100_000).default(20),
   WEBHOOK_RETRY_BASE_MS: int(1, 3_600_000).default(10_000),
 });
 
@@ -148,6 +151,16 @@ export interface Config {
     baseUrl?: string;
     model: string;
     timeoutSeconds: number;
+    /**
+     * Sent as `max_completion_tokens` (or `max_tokens` to servers that reject the new name) on
+     * every model call, so one credit buys a bounded cost. @defaultValue 16000
+     */
+    maxOutputTokens?: number;
+    /**
+     * Pause between the offline provider's live-output chunks (each file goes out in a few), so
+     * `npm start` shows files being written; 0 writes them at once. @defaultValue 40
+     */
+    offlineChunkMs?: number;
     /** USD per 1M input/output tokens by model, over the built-in table. @defaultValue the built-in table only */
     prices?: Record<string, { input: number; output: number }>;
   };
@@ -181,6 +194,11 @@ export interface Config {
   generationCostCredits: number;
   cacheTtlSeconds: number;
   webhookAllowPrivateNetworks: boolean;
+  /**
+   * Event streams and long-polls one user may hold open at once, counted in Redis across every
+   * API replica; one more gets 429. @defaultValue 20
+   */
+  maxStreamsPerUser: number;
   /**
    * First retry delay of a webhook delivery; later ones grow 4x each, up to 4096x, plus up to
    * 25 % jitter (`webhookRetryDelayMs`). Tests shrink it; production keeps the default, which
@@ -259,6 +277,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.OPENAI_BASE_URL,
       model: e.LLM_MODEL,
       timeoutSeconds: e.LLM_TIMEOUT_SECONDS,
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      offlineChunkMs: e.OFFLINE_STREAM_CHUNK_MS,
       prices: e.LLM_PRICES_JSON,
     },
     rateLimits: {
@@ -291,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     generationCostCredits: e.GENERATION_COST_CREDITS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     payments: { provider: paymentProvider(e.PAYMENT_PROVIDER, e.NODE_ENV) },
   };

@@ -1,6 +1,6 @@
 import type { ObjectId } from 'mongodb';
 
-export const JOB_STATUSES = ['queued', 'active', 'completed', 'failed'] as const;
+export const JOB_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type JobKind = 'generate' | 'export';
 
@@ -61,6 +61,7 @@ export function toJobView(job: JobDocument): JobView {
   };
 }
 
+/** Ended for good: nothing changes a completed, failed or cancelled job again. */
 export function isFinished(status: JobStatus): boolean {
-  return status === 'completed' || status === 'failed';
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
 }

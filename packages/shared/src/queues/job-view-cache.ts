@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { jobEventsChannel } from './job-events';
+import { putJobStatus } from './job-stream';
 import { isFinished, type JobView } from '../domain/job';
 
 /** How long a job's status stays in Redis; MongoDB keeps it for good. */
@@ -14,13 +14,16 @@ interface Cached {
 }
 
 export interface JobViewCache {
-  /** Stores the job's status object and announces the change, in one round trip. */
+  /**
+   * Stores the job's status object, appends it to the job's event stream and announces the
+   * change, in one round trip; never over an ended job's status (see `putJobStatus`).
+   */
   put(view: JobView, userId: string): Promise<void>;
   /**
    * The user's job status from Redis, or null when MongoDB should answer: unknown, another
    * user's, or an unfinished view too old to trust (a write that failed after MongoDB's).
    */
-  get(jobId: string, userId: string): Promise<JobView | null>;
+  get(jobId: string, userId: string, opts?: { trustStale?: boolean }): Promise<JobView | null>;
 }
 
 /**
@@ -32,19 +35,17 @@ export function createJobViewCache(redis: Redis, keyPrefix: string): JobViewCach
   return {
     async put(view, userId) {
       const value: Cached = { view, user_id: userId, at: Date.now() };
-      await redis
-        .multi()
-        .set(key(view.job_id), JSON.stringify(value), 'EX', JOB_VIEW_TTL_SECONDS)
-        .publish(jobEventsChannel(keyPrefix), view.job_id)
-        .exec()
-        .catch(() => undefined);
+      await putJobStatus(redis, keyPrefix, key(view.job_id), view, JSON.stringify(value), JOB_VIEW_TTL_SECONDS).catch(
+        () => undefined,
+      );
     },
-    async get(jobId, userId) {
+    async get(jobId, userId, opts = {}) {
       const raw = await redis.get(key(jobId)).catch(() => null);
       if (!raw) return null;
       const cached = JSON.parse(raw) as Cached;
       if (cached.user_id !== userId) return null;
-      if (!isFinished(cached.view.status) && Date.now() - cached.at > UNFINISHED_TRUST_MS) return null;
+      if (!opts.trustStale && !isFinished(cached.view.status) && Date.now() - cached.at > UNFINISHED_TRUST_MS)
+        return null;
       return cached.view;
     },
   };

@@ -6,7 +6,7 @@ const EVENT_SUBJECT: Record<JobKind, string> = {
   export: 'export',
 };
 
-export type WebhookOutcome = 'completed' | 'failed';
+export type WebhookOutcome = 'completed' | 'failed' | 'cancelled';
 
 /** `generation.completed`, `export.failed`, ... */
 export function webhookEventType(kind: JobKind, outcome: WebhookOutcome): string {

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AppError, UnavailableError } from '@vectort/shared';
+
+/** A slot's mark lapses this long after its last renewal: a dead API process frees its slots by itself. */
+const SLOT_TTL_MS = 60_000;
+const RENEW_MS = 20_000;
+
+/**
+ * Takes a slot when fewer than `max` unexpired ones exist. Members are scored by when they
+ * lapse, so expired ones (of a process that died) are dropped first and never count.
+ */
+const ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+export interface StreamSlot {
+  release(): void;
+}
+
+export interface StreamSlots {
+  /** A slot for one more open stream or long-poll of `userId`, or 429 `rate_limited`. */
+  acquire(userId: string): Promise<StreamSlot>;
+}
+
+/**
+ * `MAX_STREAMS_PER_USER` event streams and long-polls per user, counted in Redis so the bound holds
+ * across API replicas. When Redis cannot count, the request is refused (503), like the limiters.
+ */
+export function createStreamSlots(
+  redis: Redis,
+  keyPrefix: string,
+  max: number,
+  /** Tests shorten the lapse and renewal times. */
+  timing: { ttlMs: number; renewMs: number } = { ttlMs: SLOT_TTL_MS, renewMs: RENEW_MS },
+): StreamSlots {
+  return {
+    async acquire(userId) {
+      const key = `${keyPrefix}:streams:${userId}`;
+      const member = randomUUID();
+      const now = Date.now();
+      let ok: unknown;
+      try {
+        ok = await redis.eval(ACQUIRE, 1, key, now, max, now + timing.ttlMs, member, timing.ttlMs);
+      } catch {
+        throw new UnavailableError('Redis is unavailable');
+      }
+      if (ok !== 1) {
+        throw new AppError(
+          'rate_limited',
+          429,
+          `At most ${max} event streams and long-polls may be open at once; close one first`,
+          undefined,
+          5,
+        );
+      }
+      const renew = setInterval(() => {
+        redis
+          .multi()
+          .zadd(key, 'XX', Date.now() + timing.ttlMs, member)
+          .pexpire(key, timing.ttlMs)
+          .exec()
+          .catch(() => undefined);
+      }, timing.renewMs);
+      renew.unref();
+      let released = false;
+      return {
+        release() {
+          if (released) return;
+          released = true;
+          clearInterval(renew);
+          redis.zrem(key, member).catch(() => undefined);
+        },
+      };
+    },
+  };
+}
