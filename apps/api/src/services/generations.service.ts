@@ -150,7 +150,8 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
     async list(userId, projectId, { limit, cursor }) {
       const filter = { project_id: projectId, user_id: userId, ...(cursor ? { _id: { $lt: cursor } } : {}) };
       const rows = await generations
-        .find(filter, { projection: { files: 0 } })
+        // The paths stay: a generation stored before edits lists them as its changes.
+        .find(filter, { projection: { 'files.content': 0 } })
         .sort({ _id: -1 })
         .limit(limit + 1)
         .toArray();
