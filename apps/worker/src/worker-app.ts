@@ -16,6 +16,7 @@ import {
 } from '@vectort/shared';
 import type { LlmProvider } from './llm/llm-provider';
 import { EXPORT_CONCURRENCY, EXPORT_LEASE_TTL_MS, createExportProcessor } from './processors/export.processor';
+import { createEditProcessor } from './processors/edit.processor';
 import { createGenerateProcessor } from './processors/generate.processor';
 import { createJobRecord } from './processors/job-record';
 import { createLeaseManager } from './processors/llm-lease';
@@ -69,19 +70,22 @@ export function createWorkers(deps: WorkerDeps): Workers {
   });
   const record = createJobRecord(db, redis, config.redisKeyPrefix, createWebhookEnqueuer(deps.queues.webhook, logger));
 
+  // Generate and edit jobs share the store, the ledger, the lease and the record.
+  const generationDeps = {
+    provider: deps.provider,
+    store,
+    ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
+    leases: createLeaseManager(redis, config.redisKeyPrefix, config.llmLeaseTtlMs),
+    record,
+    logger,
+    metrics,
+    reporter: deps.errorReporter,
+    model: config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model,
+    maxWaitMs: 2 * config.llm.timeoutSeconds * 1000,
+  };
   const processors: Record<QueueName, Processor> = {
-    generate: createGenerateProcessor({
-      provider: deps.provider,
-      store,
-      ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
-      leases: createLeaseManager(redis, config.redisKeyPrefix, config.llmLeaseTtlMs),
-      record,
-      logger,
-      metrics,
-      reporter: deps.errorReporter,
-      model: config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model,
-      maxWaitMs: 2 * config.llm.timeoutSeconds * 1000,
-    }),
+    generate: createGenerateProcessor(generationDeps),
+    edit: createEditProcessor(generationDeps),
     export: createExportProcessor({
       db,
       s3: deps.s3,
@@ -118,8 +122,8 @@ export function createWorkers(deps: WorkerDeps): Workers {
     });
     worker.on('error', (err) => logger.error('worker_error', { queue: name, error: err.message }));
     worker.on('stalled', (jobId) => logger.warn('job_stalled', { queue: name, job_id: jobId }));
-    // Generate failures are reported by their processor, with the error type; others here.
-    if (name !== 'generate') {
+    // Generate and edit failures are reported by their processor, with the error type; others here.
+    if (name !== 'generate' && name !== 'edit') {
       worker.on('failed', (job, err) => {
         const final = err.name === 'UnrecoverableError' || (job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true);
         if (!final) return;

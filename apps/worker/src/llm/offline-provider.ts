@@ -1,9 +1,17 @@
 import type { Framework } from '@vectort/shared';
-import type { GenerateOptions, GenerationRequest, LlmProvider, LlmResult } from './llm-provider';
+import type {
+  EditAnswer,
+  EditRequest,
+  GenerateOptions,
+  GenerationRequest,
+  LlmProvider,
+  LlmResult,
+} from './llm-provider';
 import { expressTemplate } from './offline-templates/express-template';
 import { fastapiTemplate } from './offline-templates/fastapi-template';
 import { htmlTemplate } from './offline-templates/html-template';
 import { nextjsTemplate } from './offline-templates/nextjs-template';
+import { offlineEdit } from './offline-templates/offline-edit';
 import { reactTemplate } from './offline-templates/react-template';
 import { svelteTemplate } from './offline-templates/svelte-template';
 import { templateInput, type Template } from './offline-templates/template-input';
@@ -44,5 +52,22 @@ export function createOfflineProvider(): LlmProvider {
     };
   }
 
-  return { name: 'offline', generate };
+  /** Records the instruction in README.md and on the main page (see offline-edit.ts). */
+  async function edit(req: EditRequest, opts: GenerateOptions = {}): Promise<EditAnswer> {
+    opts.onProgress?.(0);
+    const files = offlineEdit(req.files, req.instruction, req.framework);
+    opts.onProgress?.(100);
+    return {
+      files,
+      deleted: [],
+      instructions: null,
+      model: OFFLINE_MODEL,
+      provider: 'offline',
+      usage: { prompt_tokens: 0, completion_tokens: 0 },
+      cost_usd: 0,
+      cost_known: true,
+    };
+  }
+
+  return { name: 'offline', generate, edit };
 }

@@ -1,8 +1,17 @@
 import OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
+import { EDIT_JSON_SCHEMA, editSystemPrompt, editUserMessage } from './edit-prompt';
+import { parseEditOutput } from './edit-output-parser';
 import { PROJECT_JSON_SCHEMA, systemPrompt } from './generation-prompt';
 import { invalidOutput, LlmError } from './llm-errors';
-import type { GenerateOptions, GenerationRequest, LlmProvider, LlmResult } from './llm-provider';
+import type {
+  EditAnswer,
+  EditRequest,
+  GenerateOptions,
+  GenerationRequest,
+  LlmProvider,
+  LlmResult,
+} from './llm-provider';
 import { toLlmError } from './openai-errors';
 import { parseLlmOutput } from './output-parser';
 import { checkGeneratedProject } from './path-safety';
@@ -53,33 +62,56 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
 
   async function generate(req: GenerationRequest, opts: GenerateOptions = {}): Promise<LlmResult> {
     opts.onProgress?.(5);
-    const completion = await callModel(req, opts.signal);
+    const completion = await callModel(
+      {
+        system: systemPrompt(req),
+        user: req.description,
+        schemaName: 'generated_project',
+        schema: PROJECT_JSON_SCHEMA,
+      },
+      opts.signal,
+    );
     opts.onProgress?.(90);
-    const message = completion.choices?.[0]?.message;
-    if (typeof message?.content !== 'string' || message.content.trim() === '') {
-      throw invalidOutput(
-        message?.refusal ? 'The model declined to write this project' : 'The model returned an empty answer',
-      );
-    }
-    const project = readProject(message.content, completion.choices[0]?.finish_reason);
+    const project = readAnswer(() => checkGeneratedProject(parseLlmOutput(contentOf(completion))), completion);
+    opts.onProgress?.(100);
+    return { ...project, ...billingOf(completion) };
+  }
+
+  async function edit(req: EditRequest, opts: GenerateOptions = {}): Promise<EditAnswer> {
+    opts.onProgress?.(5);
+    const completion = await callModel(
+      {
+        system: editSystemPrompt(req),
+        user: editUserMessage(req),
+        schemaName: 'project_edit',
+        schema: EDIT_JSON_SCHEMA,
+      },
+      opts.signal,
+    );
+    opts.onProgress?.(90);
+    const answer = readAnswer(() => parseEditOutput(contentOf(completion)), completion);
+    opts.onProgress?.(100);
+    return { ...answer, ...billingOf(completion) };
+  }
+
+  /** Model, provider, usage and cost of a completion, from the price table. */
+  function billingOf(completion: ChatCompletion) {
     const usage = {
       prompt_tokens: completion.usage?.prompt_tokens ?? 0,
       completion_tokens: completion.usage?.completion_tokens ?? 0,
     };
     const model = typeof completion.model === 'string' && completion.model !== '' ? completion.model : options.model;
     const price = findPrice(prices, model, options.model);
-    opts.onProgress?.(100);
     return {
-      ...project,
       model,
-      provider: 'openai',
+      provider: 'openai' as const,
       usage,
       cost_usd: price ? costOf(usage, price) : 0,
       cost_known: price !== null,
     };
   }
 
-  async function callModel(req: GenerationRequest, callerSignal: AbortSignal | undefined): Promise<ChatCompletion> {
+  async function callModel(chat: ChatRequest, callerSignal: AbortSignal | undefined): Promise<ChatCompletion> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
@@ -88,12 +120,12 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
         {
           model: options.model,
           messages: [
-            { role: 'system', content: systemPrompt(req) },
-            { role: 'user', content: req.description },
+            { role: 'system', content: chat.system },
+            { role: 'user', content: chat.user },
           ],
           response_format: {
             type: 'json_schema',
-            json_schema: { name: 'generated_project', strict: true, schema: PROJECT_JSON_SCHEMA },
+            json_schema: { name: chat.schemaName, strict: true, schema: chat.schema },
           },
         },
         { signal },
@@ -115,14 +147,33 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     }
   }
 
-  return { name: 'openai', generate };
+  return { name: 'openai', generate, edit };
 }
 
-function readProject(content: string, finishReason: string | undefined) {
+/** One chat completion call: generate and edit differ only in these. */
+interface ChatRequest {
+  system: string;
+  user: string;
+  schemaName: string;
+  schema: Record<string, unknown>;
+}
+
+function contentOf(completion: ChatCompletion): string {
+  const message = completion.choices?.[0]?.message;
+  if (typeof message?.content !== 'string' || message.content.trim() === '') {
+    throw invalidOutput(
+      message?.refusal ? 'The model declined to write this project' : 'The model returned an empty answer',
+    );
+  }
+  return message.content;
+}
+
+/** Runs `read` on the answer; a refused answer cut off at the token limit says so. */
+function readAnswer<T>(read: () => T, completion: ChatCompletion): T {
   try {
-    return checkGeneratedProject(parseLlmOutput(content));
+    return read();
   } catch (err) {
-    if (err instanceof LlmError && finishReason === 'length') {
+    if (err instanceof LlmError && completion.choices?.[0]?.finish_reason === 'length') {
       throw invalidOutput('The model ran out of output tokens before finishing the project');
     }
     throw err;

@@ -1,0 +1,196 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ObjectId } from 'mongodb';
+import type {
+  CreditsLedger,
+  ErrorReporter,
+  GenerateJobPayload,
+  GenerationStore,
+  GenerationView,
+  JobErrorCode,
+  JobKind,
+  Logger,
+  Metrics,
+} from '@vectort/shared';
+import { LlmError } from '../llm/llm-errors';
+import type { LlmProvider } from '../llm/llm-provider';
+import { beginJob } from './begin-job';
+import type { JobRecord } from './job-record';
+import type { LeaseManager } from './llm-lease';
+
+// What generate and edit jobs share: single flight, settlement, the job's record, metrics and
+// the three log events. Each kind keeps its own model call and cache copy in its processor.
+
+/** The dependencies of a processor whose job calls the model and writes a generation. */
+export interface GenerationJobDeps {
+  provider: LlmProvider;
+  store: GenerationStore;
+  ledger: CreditsLedger;
+  leases: LeaseManager;
+  record: JobRecord;
+  logger: Logger;
+  metrics: Metrics;
+  reporter: ErrorReporter;
+  /** The configured model, the label of failures that never got an answer. */
+  model: string;
+  /** A waiter gives up (and the attempt fails as `timeout`) after this long. */
+  maxWaitMs: number;
+}
+
+/** The part of a generate or edit payload the shared steps read. */
+export type GenerationJobPayload = Pick<
+  GenerateJobPayload,
+  'job_id' | 'user_id' | 'project_id' | 'framework' | 'cache_key' | 'reserved_credits' | 'plan' | 'request_id'
+>;
+
+export interface Outcome {
+  generation: GenerationView;
+  /** True when the output came from the cache (another job's call): the reservation is refunded. */
+  fromCache: boolean;
+}
+
+/** The kinds of job that write a generation; the bounded `kind` label of their metrics. */
+export type GenerationKind = Extract<JobKind, 'generate' | 'edit'>;
+
+function errorCodeOf(err: unknown): JobErrorCode {
+  return err instanceof LlmError ? err.code : 'internal';
+}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof LlmError ? err.retryable : !(err instanceof UnrecoverableError);
+}
+
+/** Gives back what the submit reserved, once (the ledger key is the job's). */
+export function refundReservation(deps: Pick<GenerationJobDeps, 'ledger'>, p: GenerationJobPayload, jobId: ObjectId) {
+  return p.reserved_credits > 0
+    ? deps.ledger.apply({
+        userId: new ObjectId(p.user_id),
+        key: `job:${p.job_id}:generation_refund`,
+        delta: p.reserved_credits,
+        reason: 'generation_refund',
+        jobId,
+      })
+    : Promise.resolve('applied' as const);
+}
+
+/**
+ * The job's progress while the model writes (10..90 %), as an `onProgress` for the provider.
+ * Writes run one after another; `settled` is awaited before the job is finished, so none can
+ * land after the final state.
+ */
+export function trackProgress(record: JobRecord, jobId: ObjectId) {
+  let lastProgress = 10;
+  let progressWrites = Promise.resolve();
+  return {
+    onProgress: (pct: number) => {
+      const progress = 10 + Math.floor(pct * 0.8);
+      if (progress - lastProgress < 5) return;
+      lastProgress = progress;
+      progressWrites = progressWrites.then(() => record.progress(jobId, progress)).catch(() => undefined);
+    },
+    settled: () => progressWrites,
+  };
+}
+
+function recordCompletion(
+  deps: GenerationJobDeps,
+  kind: GenerationKind,
+  p: GenerationJobPayload,
+  view: GenerationView,
+  fromCache: boolean,
+  submittedAt: number,
+): void {
+  const m = deps.metrics;
+  m.generationsTotal.inc({ status: 'completed', model: view.model, framework: p.framework, kind });
+  if (fromCache) return;
+  m.generationDuration.observe({ model: view.model, framework: p.framework, kind }, (Date.now() - submittedAt) / 1000);
+  m.llmCostUsd.inc({ provider: view.provider, model: view.model, kind }, view.cost_usd);
+  m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'prompt' }, view.usage.prompt_tokens);
+  m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'completion' }, view.usage.completion_tokens);
+  if (p.reserved_credits > 0) m.creditsConsumed.inc({ plan: p.plan ?? 'unknown' }, p.reserved_credits);
+}
+
+/** What a processor tells {@link runGenerationJob} about its kind of job. */
+export interface GenerationJobSpec {
+  kind: GenerationKind;
+  /** The generation an edit starts from; null for a generate job. */
+  parentId: string | null;
+  /** Extra fields of the `generation_started` log event. */
+  startFields: Record<string, unknown>;
+  /** Makes the generation: from the cache, another job's call or the model. */
+  produce(jobId: ObjectId, started: number): Promise<Outcome>;
+}
+
+/**
+ * The life of a job that writes a generation: mark it active, produce, settle credits (a hit
+ * is refunded), record the end, metrics and the `generation_started` / `_completed` / `_failed`
+ * events (each with `kind` and `parent_id`). A retryable failure goes back to the queue; a final
+ * one refunds and fails the job. Every write is keyed by the job id, so a redelivered job
+ * repeats nothing.
+ */
+export async function runGenerationJob(
+  deps: GenerationJobDeps,
+  job: Job<GenerationJobPayload>,
+  spec: GenerationJobSpec,
+): Promise<{ generation_id: string } | null> {
+  const p = job.data;
+  const started = performance.now();
+  const begun = await beginJob(p, deps.record, deps.logger, 'generation');
+  if (!begun) return null;
+  const { jobId } = begun;
+  const log = begun.log.child({ kind: spec.kind, parent_id: spec.parentId });
+  log.info('generation_started', { ...spec.startFields, attempt: job.attemptsMade + 1 });
+  try {
+    const outcome = await spec.produce(jobId, started);
+    // A hit is free: give back what the submit reserved.
+    if (outcome.fromCache) await refundReservation(deps, p, jobId);
+    const view = outcome.generation;
+    await deps.record.complete(jobId, { generation: view });
+    recordCompletion(deps, spec.kind, p, view, outcome.fromCache, job.timestamp);
+    log.info('generation_completed', {
+      generation_id: view.id,
+      duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+      code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
+      file_count: view.files?.length ?? 0,
+      cost_usd: outcome.fromCache ? 0 : view.cost_usd,
+      model: view.model,
+      provider: view.provider,
+      cache: outcome.fromCache ? 'hit' : 'miss',
+    });
+    return { generation_id: view.id };
+  } catch (err) {
+    const attempts = job.opts.attempts ?? 1;
+    const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
+    const code = errorCodeOf(err);
+    const message = err instanceof LlmError ? err.message : 'Internal error while generating';
+    if (!final) {
+      log.warn('generation_attempt_failed', {
+        error: code,
+        error_message: message,
+        attempt: job.attemptsMade + 1,
+        provider: deps.provider.name,
+      });
+      await deps.record.progress(jobId, 0, 'queued');
+      throw err;
+    }
+    await refundReservation(deps, p, jobId);
+    await deps.record.fail(jobId, { code, message });
+    log.error('generation_failed', {
+      error: code,
+      error_message: message,
+      provider: deps.provider.name,
+      cause: err instanceof Error ? err.message : String(err),
+    });
+    deps.metrics.generationsTotal.inc({ status: 'failed', model: deps.model, framework: p.framework, kind: spec.kind });
+    deps.reporter.capture(err, {
+      user: { id: p.user_id },
+      tags: {
+        project_id: p.project_id,
+        job_id: p.job_id,
+        error_type: code,
+        provider: deps.provider.name,
+        kind: spec.kind,
+      },
+    });
+    throw new UnrecoverableError(message);
+  }
+}
