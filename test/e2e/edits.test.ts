@@ -2,22 +2,26 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { ObjectId } from 'mongodb';
 import request from 'supertest';
 import { startFakeLlm, userMessageText, type ChatRequestBody, type FakeLlm } from '../support/fake-llm-server';
 import { balance, createProject, generate, waitForJob } from '../support/http';
 import { startStack, type Stack } from '../support/stack';
 import { registerUser, type TestUser } from '../support/users';
+import { startWebhookReceiver, type WebhookReceiver } from '../../apps/worker/test/webhooks/webhook-receiver';
 import { download, unzip } from './export-support';
 
 type File = { path: string; content: string };
 
 let llm: FakeLlm;
 let stack: Stack;
+let receiver: WebhookReceiver;
 
 /** Parent generations bigger than this are refused at submit (set low so a test can cross it). */
 const MAX_INPUT = 3000;
 
 beforeAll(async () => {
+  receiver = await startWebhookReceiver();
   llm = await startFakeLlm();
   stack = await startStack('edits', {
     LLM_PROVIDER: 'openai',
@@ -29,12 +33,15 @@ beforeAll(async () => {
     LLM_LEASE_TTL_MS: '2000',
     EDIT_MAX_INPUT_BYTES: String(MAX_INPUT),
     PAYMENT_PROVIDER: 'test',
+    // The webhook receiver listens on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   });
 }, 60_000);
 
 afterAll(async () => {
   await stack?.stop();
   await llm?.close();
+  await receiver?.close();
 });
 
 beforeEach(() => llm.reset());
@@ -304,6 +311,33 @@ describe('versions', () => {
   });
 });
 
+describe('webhooks', () => {
+  it('announces an edit that ends as generation.completed, and one that fails as generation.failed', async () => {
+    const u = await user();
+    const v1 = await generated(u);
+    llm.setBehavior({ kind: 'ok', content: editingModel() });
+    const ok = await edit(u.token, v1.id, { instruction: 'Hook me', webhook_url: `${receiver.url}/edit-done` });
+    const okJob = await waitForJob(stack.apiUrl, u.token, ok.body.job_id);
+    llm.setBehavior({ kind: 'raw', content: 'no files here' });
+    const bad = await edit(u.token, v1.id, { instruction: 'Break me', webhook_url: `${receiver.url}/edit-failed` });
+    const badJob = await waitForJob(stack.apiUrl, u.token, bad.body.job_id);
+    expect(badJob.status).toBe('failed');
+    const deadline = Date.now() + 20_000;
+    const on = (path: string) => receiver.requests.filter((r) => r.path === path);
+    while ((on('/edit-done').length < 1 || on('/edit-failed').length < 1) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const done = JSON.parse(String(on('/edit-done')[0]!.body));
+    expect(done).toMatchObject({ type: 'generation.completed', data: { job_id: okJob.job_id, kind: 'edit' } });
+    expect(done.data.result.generation).toMatchObject({ version: 2, parent_id: v1.id });
+    const failed = JSON.parse(String(on('/edit-failed')[0]!.body));
+    expect(failed).toMatchObject({
+      type: 'generation.failed',
+      data: { job_id: badJob.job_id, kind: 'edit', error: { code: 'invalid_llm_output' } },
+    });
+  });
+});
+
 describe('bad input', () => {
   it('refuses an empty or too-long instruction, another user’s generation, a parent still being written or too large', async () => {
     const u = await user();
@@ -341,6 +375,16 @@ describe('bad input', () => {
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.error.code).toBe('validation_error');
     expect(await balance(stack.apiUrl, u.token)).toBe(before);
+
+    // Short of credits: 402 on a miss, and no job.
+    await stack.mongo
+      .db()
+      .collection('users')
+      .updateOne({ _id: new ObjectId(u.id) }, { $set: { credits: 0 } });
+    const broke = await edit(u.token, v1.id, { instruction: unique('cannot pay') });
+    expect(broke.status).toBe(402);
+    expect(broke.body.error.code).toBe('insufficient_credits');
+    expect(await balance(stack.apiUrl, u.token)).toBe(0);
   });
 
   it('fails model answers that escape the project, delete a missing file or change nothing, storing nothing and refunding', async () => {
