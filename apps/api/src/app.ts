@@ -24,6 +24,7 @@ import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from '.
 import { requestContext } from './middleware/request-context';
 import { authRoutes } from './routes/auth.routes';
 import { creditsRoutes } from './routes/credits.routes';
+import { editsRoutes } from './routes/edits.routes';
 import { exportRoutes } from './routes/export.routes';
 import { generateRoutes } from './routes/generate.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -32,6 +33,7 @@ import { metricsRoutes } from './routes/metrics.routes';
 import { projectsRoutes } from './routes/projects.routes';
 import { usersRoutes } from './routes/users.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+import { createEditsService } from './services/edits.service';
 import { createGenerationsService } from './services/generations.service';
 import { createIdempotencyService } from './services/idempotency.service';
 import { createExportsService } from './services/exports.service';
@@ -76,9 +78,15 @@ export function createApp(deps: AppDeps): Express {
   const tokens = createTokenService(config.jwt);
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
+  const store = createGenerationStore({
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+    ttlSeconds: config.cacheTtlSeconds,
+  });
   const generations = createGenerationsService({
     db,
-    store: createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds }),
+    store,
     ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
     jobs,
     owners,
@@ -137,6 +145,27 @@ export function createApp(deps: AppDeps): Express {
       users,
       projects,
       generations,
+      idempotency: createIdempotencyService(redis, config.redisKeyPrefix),
+      generateLimiter,
+      allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
+    }),
+  );
+  app.use(
+    '/api',
+    editsRoutes({
+      auth,
+      authenticate: authenticate(tokens),
+      cacheRequests: metrics.cacheRequests,
+      users,
+      edits: createEditsService({
+        db,
+        store,
+        ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
+        jobs,
+        costCredits: config.generationCostCredits,
+        generatorVersion: generatorVersion(config.llm),
+        maxInputBytes: config.editMaxInputBytes,
+      }),
       idempotency: createIdempotencyService(redis, config.redisKeyPrefix),
       generateLimiter,
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,

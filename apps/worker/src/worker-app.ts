@@ -18,7 +18,9 @@ import {
 import type { LlmProvider } from './llm/llm-provider';
 import { EXPORT_CONCURRENCY, EXPORT_LEASE_TTL_MS, createExportProcessor } from './processors/export.processor';
 import { createCancelWatcher } from './processors/cancel-watch';
+import { createEditProcessor } from './processors/edit.processor';
 import { createGenerateProcessor } from './processors/generate.processor';
+import type { GenerationJobDeps } from './processors/generation-job';
 import { createJobRecord } from './processors/job-record';
 import { createLeaseManager } from './processors/llm-lease';
 import { startRequeueLoop } from './processors/requeue-lost-jobs';
@@ -74,31 +76,34 @@ export function createWorkers(deps: WorkerDeps): Workers {
   const cancels = createCancelWatcher(redis, config.redisKeyPrefix);
   const model = config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model;
 
-  const processors: Record<QueueName, Processor> = {
-    generate: createGenerateProcessor({
-      provider: deps.provider,
-      store,
+  // Generate and edit jobs share the store, the ledger, the lease, the record and cancellation.
+  const generationDeps: GenerationJobDeps = {
+    provider: deps.provider,
+    store,
+    ledger,
+    leases: createLeaseManager(redis, config.redisKeyPrefix, config.llmLeaseTtlMs),
+    record,
+    logger,
+    metrics,
+    reporter: deps.errorReporter,
+    model,
+    maxWaitMs: 2 * config.llm.timeoutSeconds * 1000,
+    cancels,
+    liveFiles: (jobId) => createLiveFilesWriter(redis, config.redisKeyPrefix, jobId),
+    cancelling: {
+      db,
+      redis,
+      keyPrefix: config.redisKeyPrefix,
       ledger,
-      leases: createLeaseManager(redis, config.redisKeyPrefix, config.llmLeaseTtlMs),
-      record,
+      webhookQueue: deps.queues.webhook,
       logger,
       metrics,
-      reporter: deps.errorReporter,
       model,
-      maxWaitMs: 2 * config.llm.timeoutSeconds * 1000,
-      cancels,
-      liveFiles: (jobId) => createLiveFilesWriter(redis, config.redisKeyPrefix, jobId),
-      cancelling: {
-        db,
-        redis,
-        keyPrefix: config.redisKeyPrefix,
-        ledger,
-        webhookQueue: deps.queues.webhook,
-        logger,
-        metrics,
-        model,
-      },
-    }),
+    },
+  };
+  const processors: Record<QueueName, Processor> = {
+    generate: createGenerateProcessor(generationDeps),
+    edit: createEditProcessor(generationDeps),
     export: createExportProcessor({
       db,
       s3: deps.s3,
@@ -136,8 +141,8 @@ export function createWorkers(deps: WorkerDeps): Workers {
     });
     worker.on('error', (err) => logger.error('worker_error', { queue: name, error: err.message }));
     worker.on('stalled', (jobId) => logger.warn('job_stalled', { queue: name, job_id: jobId }));
-    // Generate failures are reported by their processor, with the error type; others here.
-    if (name !== 'generate') {
+    // Generate and edit failures are reported by their processor, with the error type; others here.
+    if (name !== 'generate' && name !== 'edit') {
       worker.on('failed', (job, err) => {
         const final = err.name === 'UnrecoverableError' || (job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true);
         if (!final) return;

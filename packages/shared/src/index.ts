@@ -15,6 +15,8 @@ export * from './domain/indexes';
 export * from './logging/process-warnings';
 export * from './domain/generation';
 export * from './domain/cache-key';
+export * from './domain/file-changes';
+export * from './domain/unified-diff';
 export * from './domain/job';
 export * from './domain/credits';
 export * from './domain/credits-ledger';

@@ -84,7 +84,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
         userLoad = loadUser(req, deps.users);
         userLoad.catch(() => undefined);
       });
-      deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss' });
+      deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss', kind: 'generate' });
       if (hit) {
         response = {
           status: 200,

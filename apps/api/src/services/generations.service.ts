@@ -1,7 +1,6 @@
 import { ObjectId, type Db } from 'mongodb';
 import {
   Collections,
-  InsufficientCreditsError,
   NotFoundError,
   cacheKey,
   withFiles,
@@ -16,6 +15,7 @@ import {
 } from '@vectort/shared';
 import { page } from '../http/pagination';
 import type { JobsService } from './jobs.service';
+import { submitPaidJob } from './paid-job';
 import type { ProjectOwners } from './project-owners';
 
 export interface GenerateRequest {
@@ -110,47 +110,23 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
         plan: user.plan,
         request_id: requestId,
       };
-      const creditOp = (delta: number, reason: 'generation' | 'generation_refund') =>
-        deps.ledger.apply({ userId: user._id, key: `job:${payload.job_id}:${reason}`, delta, reason, jobId });
-      // The job record and the reservation are independent writes: make them together, and
-      // take the record back if the credits were short.
-      const [reservation, record] = await Promise.allSettled([
-        cost > 0 ? creditOp(-cost, 'generation') : Promise.resolve('applied' as const),
-        deps.jobs.record(
-          {
-            _id: jobId,
-            kind: 'generate',
-            user_id: user._id,
-            project_id: projectId,
-            webhook_url: req.webhook_url ?? null,
-          },
-          payload,
-        ),
-      ]);
-      // Never leave a record without its reservation (the sweep would run it) nor the reverse.
-      if (reservation.status === 'rejected' || reservation.value === 'insufficient' || record.status === 'rejected') {
-        if (record.status === 'fulfilled') await deps.jobs.discard(jobId);
-        if (reservation.status === 'fulfilled' && reservation.value !== 'insufficient' && cost > 0) {
-          await creditOp(cost, 'generation_refund');
-        }
-        if (reservation.status === 'rejected') throw reservation.reason;
-        if (record.status === 'rejected') throw record.reason;
-        throw new InsufficientCreditsError(`A generation costs ${cost} credit(s)`);
-      }
-      const doc = record.value;
-      try {
-        await deps.jobs.push('generate', doc, payload);
-      } catch (err) {
-        if (cost > 0) await creditOp(cost, 'generation_refund');
-        throw err;
-      }
+      await submitPaidJob(deps, {
+        queue: 'generate',
+        user,
+        jobId,
+        projectId,
+        webhookUrl: req.webhook_url ?? null,
+        cost,
+        payload,
+      });
       return payload.job_id;
     },
 
     async list(userId, projectId, { limit, cursor }) {
       const filter = { project_id: projectId, user_id: userId, ...(cursor ? { _id: { $lt: cursor } } : {}) };
       const rows = await generations
-        .find(filter, { projection: { files: 0 } })
+        // The paths stay: a generation stored before edits lists them as its changes.
+        .find(filter, { projection: { 'files.content': 0 } })
         .sort({ _id: -1 })
         .limit(limit + 1)
         .toArray();

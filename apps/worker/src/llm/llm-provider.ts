@@ -35,6 +35,23 @@ export interface LlmResult {
   cost_known: boolean;
 }
 
+/** An edit: change the parent generation's files as the instruction says. */
+export interface EditRequest extends GenerationRequest {
+  /** The parent's whole file set, as stored (paths already checked). */
+  files: GeneratedFile[];
+  instruction: string;
+}
+
+/**
+ * What a provider answers an edit with: only the files it writes (in full) and the paths it
+ * deletes, as the model named them. Nothing here is checked yet: the worker merges it into the
+ * parent's files and applies the path rules and bounds to the result (see edit-merge.ts).
+ */
+export interface EditAnswer extends Omit<LlmResult, 'files' | 'entrypoint'> {
+  files: GeneratedFile[];
+  deleted: string[];
+}
+
 export interface GenerateOptions {
   /** Aborting it abandons the call (the promise rejects with an `LlmError`). */
   signal?: AbortSignal;
@@ -51,4 +68,6 @@ export interface LlmProvider {
   readonly name: 'openai' | 'offline';
   /** Rejects only with an `LlmError`. */
   generate(req: GenerationRequest, opts?: GenerateOptions): Promise<LlmResult>;
+  /** The changes an edit makes; the same call path, options and errors as `generate`. */
+  edit(req: EditRequest, opts?: GenerateOptions): Promise<EditAnswer>;
 }

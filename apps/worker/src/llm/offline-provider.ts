@@ -1,9 +1,17 @@
 import type { Framework } from '@vectort/shared';
-import type { GenerateOptions, GenerationRequest, LlmProvider, LlmResult } from './llm-provider';
+import type {
+  EditAnswer,
+  EditRequest,
+  GenerateOptions,
+  GenerationRequest,
+  LlmProvider,
+  LlmResult,
+} from './llm-provider';
 import { expressTemplate } from './offline-templates/express-template';
 import { fastapiTemplate } from './offline-templates/fastapi-template';
 import { htmlTemplate } from './offline-templates/html-template';
 import { nextjsTemplate } from './offline-templates/nextjs-template';
+import { offlineEdit } from './offline-templates/offline-edit';
 import { reactTemplate } from './offline-templates/react-template';
 import { svelteTemplate } from './offline-templates/svelte-template';
 import { templateInput, type Template } from './offline-templates/template-input';
@@ -47,7 +55,25 @@ export function createOfflineProvider(options: { chunkMs?: number } = {}): LlmPr
     };
   }
 
-  return { name: 'offline', generate };
+  /** Records the instruction in README.md and on the main page (see offline-edit.ts). */
+  async function edit(req: EditRequest, opts: GenerateOptions = {}): Promise<EditAnswer> {
+    opts.onProgress?.(0);
+    const files = offlineEdit(req.files, req.instruction, req.framework);
+    if (opts.onFile) await streamFiles(files, opts, chunkMs);
+    opts.onProgress?.(100);
+    return {
+      files,
+      deleted: [],
+      instructions: null,
+      model: OFFLINE_MODEL,
+      provider: 'offline',
+      usage: { prompt_tokens: 0, completion_tokens: 0 },
+      cost_usd: 0,
+      cost_known: true,
+    };
+  }
+
+  return { name: 'offline', generate, edit };
 }
 
 /** Chunks per file: a few, as a model's answer arrives. */

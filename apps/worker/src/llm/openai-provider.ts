@@ -1,8 +1,17 @@
 import OpenAI from 'openai';
 import type { Logger } from '@vectort/shared';
+import { EDIT_JSON_SCHEMA, editSystemPrompt, editUserMessage } from './edit-prompt';
+import { parseEditOutput } from './edit-output-parser';
 import { PROJECT_JSON_SCHEMA, systemPrompt } from './generation-prompt';
 import { invalidOutput, LlmError } from './llm-errors';
-import type { GenerateOptions, GenerationRequest, LlmProvider, LlmResult } from './llm-provider';
+import type {
+  EditAnswer,
+  EditRequest,
+  GenerateOptions,
+  GenerationRequest,
+  LlmProvider,
+  LlmResult,
+} from './llm-provider';
 import { toLlmError } from './openai-errors';
 import { parseLlmOutput } from './output-parser';
 import { checkGeneratedProject } from './path-safety';
@@ -73,10 +82,41 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
   const maxOutputTokens = options.maxOutputTokens ?? 16000;
 
   async function generate(req: GenerationRequest, opts: GenerateOptions = {}): Promise<LlmResult> {
+    const answer = await streamAnswer(
+      {
+        system: systemPrompt(req),
+        user: req.description,
+        schemaName: 'generated_project',
+        schema: PROJECT_JSON_SCHEMA,
+      },
+      opts,
+    );
+    const project = readAnswer(() => checkGeneratedProject(parseLlmOutput(contentOf(answer))), answer);
+    opts.onProgress?.(100);
+    return { ...project, ...billingOf(answer) };
+  }
+
+  async function edit(req: EditRequest, opts: GenerateOptions = {}): Promise<EditAnswer> {
+    const answer = await streamAnswer(
+      {
+        system: editSystemPrompt(req),
+        user: editUserMessage(req),
+        schemaName: 'project_edit',
+        schema: EDIT_JSON_SCHEMA,
+      },
+      opts,
+    );
+    const changes = readAnswer(() => parseEditOutput(contentOf(answer)), answer);
+    opts.onProgress?.(100);
+    return { ...changes, ...billingOf(answer) };
+  }
+
+  /** One streamed call: live file deltas to `opts.onFile` and progress (5 → 90) as text arrives. */
+  async function streamAnswer(chat: ChatRequest, opts: GenerateOptions): Promise<ModelAnswer> {
     opts.onProgress?.(5);
     let files = opts.onFile ? createStreamFileExtractor(opts.onFile) : null;
     let chars = 0;
-    const answer = await callModel(req, opts.signal, (text) => {
+    const answer = await callModel(chat, opts.signal, (text) => {
       try {
         files?.push(text);
       } catch {
@@ -89,23 +129,20 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     });
     await files?.end();
     opts.onProgress?.(90);
-    if (typeof answer.content !== 'string' || answer.content.trim() === '') {
-      throw invalidOutput(
-        answer.refusal ? 'The model declined to write this project' : 'The model returned an empty answer',
-      );
-    }
-    const project = readProject(answer.content, answer.finishReason);
+    return answer;
+  }
+
+  /** Model, provider, usage and cost of an answer, from the price table. */
+  function billingOf(answer: ModelAnswer) {
     const usage = {
       prompt_tokens: answer.usage?.prompt_tokens ?? 0,
       completion_tokens: answer.usage?.completion_tokens ?? 0,
     };
     const model = typeof answer.model === 'string' && answer.model !== '' ? answer.model : options.model;
     const price = findPrice(prices, model, options.model);
-    opts.onProgress?.(100);
     return {
-      ...project,
       model,
-      provider: 'openai',
+      provider: 'openai' as const,
       usage,
       cost_usd: price ? costOf(usage, price) : 0,
       cost_known: price !== null,
@@ -113,7 +150,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
   }
 
   async function callModel(
-    req: GenerationRequest,
+    chat: ChatRequest,
     callerSignal: AbortSignal | undefined,
     onText: (text: string) => void,
   ): Promise<ModelAnswer> {
@@ -126,12 +163,12 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
         {
           model: options.model,
           messages: [
-            { role: 'system', content: systemPrompt(req) },
-            { role: 'user', content: req.description },
+            { role: 'system', content: chat.system },
+            { role: 'user', content: chat.user },
           ],
           response_format: {
             type: 'json_schema',
-            json_schema: { name: 'generated_project', strict: true, schema: PROJECT_JSON_SCHEMA },
+            json_schema: { name: chat.schemaName, strict: true, schema: chat.schema },
           },
         },
         maxOutputTokens,
@@ -160,14 +197,32 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     }
   }
 
-  return { name: 'openai', generate };
+  return { name: 'openai', generate, edit };
 }
 
-function readProject(content: string, finishReason: string | undefined) {
+/** One chat completion call: generate and edit differ only in these. */
+interface ChatRequest {
+  system: string;
+  user: string;
+  schemaName: string;
+  schema: Record<string, unknown>;
+}
+
+function contentOf(answer: ModelAnswer): string {
+  if (typeof answer.content !== 'string' || answer.content.trim() === '') {
+    throw invalidOutput(
+      answer.refusal ? 'The model declined to write this project' : 'The model returned an empty answer',
+    );
+  }
+  return answer.content;
+}
+
+/** Runs `read` on the answer; a refused answer cut off at the token limit says so. */
+function readAnswer<T>(read: () => T, answer: ModelAnswer): T {
   try {
-    return checkGeneratedProject(parseLlmOutput(content));
+    return read();
   } catch (err) {
-    if (err instanceof LlmError && finishReason === 'length') {
+    if (err instanceof LlmError && answer.finishReason === 'length') {
       throw invalidOutput('The model ran out of output tokens before finishing the project');
     }
     throw err;

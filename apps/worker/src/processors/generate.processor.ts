@@ -1,82 +1,23 @@
-import { UnrecoverableError, type Job, type Processor } from 'bullmq';
+import type { Job, Processor } from 'bullmq';
 import { ObjectId } from 'mongodb';
+import { withFiles, type CachedOutput, type GenerateJobPayload } from '@vectort/shared';
 import {
-  withFiles,
-  type FinishCancelledDeps,
-  type LiveFilesWriter,
-  type CachedOutput,
-  type CreditsLedger,
-  type GenerateJobPayload,
-  type GenerationStore,
-  type GenerationView,
-  type ErrorReporter,
-  type JobErrorCode,
-  type Logger,
-  type Metrics,
-} from '@vectort/shared';
-import { LlmError } from '../llm/llm-errors';
-import type { LlmProvider } from '../llm/llm-provider';
-import { beginJob } from './begin-job';
-import type { CancelWatch, CancelWatcher } from './cancel-watch';
-import { endCancelled, JobCancelled, modelCallSignal } from './generate-cancel';
-import type { JobRecord } from './job-record';
-import type { LeaseManager } from './llm-lease';
+  modelCallOptions,
+  runGenerationJob,
+  type GenerationJobDeps,
+  type JobRun,
+  type Outcome,
+} from './generation-job';
+import { produceOnce } from './single-flight';
 
-/** How often a waiting job looks for the lease holder's result. */
-const FOLLOWER_POLL_MS = 100;
-
-export interface GenerateProcessorDeps {
-  provider: LlmProvider;
-  store: GenerationStore;
-  ledger: CreditsLedger;
-  leases: LeaseManager;
-  record: JobRecord;
-  logger: Logger;
-  metrics: Metrics;
-  reporter: ErrorReporter;
-  /** The configured model, the label of failures that never got an answer. */
-  model: string;
-  /** A waiter gives up (and the attempt fails as `timeout`) after this long. */
-  maxWaitMs: number;
-  /** Cancel requests of running jobs. */
-  cancels: CancelWatcher;
-  /** The live-output writer of a job (file deltas on its event stream). */
-  liveFiles: (jobId: string) => LiveFilesWriter;
-  /** What ending a cancelled job takes, when this worker is the first to see the request. */
-  cancelling: FinishCancelledDeps;
-}
-
-interface Outcome {
-  generation: GenerationView;
-  /** True when the output came from the cache (another job's call): the reservation is refunded. */
-  fromCache: boolean;
-}
-
-function errorCodeOf(err: unknown): JobErrorCode {
-  return err instanceof LlmError ? err.code : 'internal';
-}
-
-function isRetryable(err: unknown): boolean {
-  return err instanceof LlmError ? err.retryable : !(err instanceof UnrecoverableError);
-}
+export type GenerateProcessorDeps = GenerationJobDeps;
 
 /**
  * Runs a `generate` job: answer from the cache when another job has filled it, else call the
- * model under a single-flight lease, store the generation, fill the cache, settle credits.
- * Every write is keyed by the job id, so a redelivered job repeats nothing.
+ * model under a single-flight lease, store the generation, fill the cache, settle credits
+ * (the steps it shares with edits are in generation-job.ts).
  */
 export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<GenerateJobPayload> {
-  const refund = (p: GenerateJobPayload, jobId: ObjectId) =>
-    p.reserved_credits > 0
-      ? deps.ledger.apply({
-          userId: new ObjectId(p.user_id),
-          key: `job:${p.job_id}:generation_refund`,
-          delta: p.reserved_credits,
-          reason: 'generation_refund',
-          jobId,
-        })
-      : Promise.resolve('applied' as const);
-
   async function fromCache(p: GenerationPayloadIds, output: CachedOutput, started: number): Promise<Outcome> {
     const projectId = new ObjectId(p.project_id);
     const copy = await deps.store.ensureProjectCopy({
@@ -98,30 +39,13 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     p: GenerateJobPayload,
     jobId: ObjectId,
     started: number,
-    run: { cancel: CancelWatch; holdsLease: boolean; log: Logger },
+    run: JobRun,
+    holdsLease: boolean,
   ): Promise<Outcome> {
-    const live = deps.liveFiles(p.job_id);
-    // A new attempt writes its files anew: its first event per path says `replace`.
-    await live.reset();
-    let lastProgress = 10;
-    // Progress writes run one after another and are awaited before the job is finished, so
-    // none can land after the final state.
-    let progressWrites = Promise.resolve();
+    const call = await modelCallOptions(deps, p, jobId, run, holdsLease);
     const result = await deps.provider
-      .generate(
-        { description: p.description, framework: p.framework, type: p.type },
-        {
-          signal: modelCallSignal(deps.leases, p.cache_key, run.cancel, run.holdsLease, run.log),
-          onFile: (path, text, done) => live.write(path, text, done),
-          onProgress: (pct) => {
-            const progress = 10 + Math.floor(pct * 0.8);
-            if (progress - lastProgress < 2) return;
-            lastProgress = progress;
-            progressWrites = progressWrites.then(() => deps.record.progress(jobId, progress)).catch(() => undefined);
-          },
-        },
-      )
-      .finally(() => Promise.all([progressWrites, live.flush()]));
+      .generate({ description: p.description, framework: p.framework, type: p.type }, call.options)
+      .finally(call.settled);
     const output: CachedOutput = {
       files: result.files,
       entrypoint: result.entrypoint,
@@ -148,136 +72,23 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     return { generation: withFiles(copy, output), fromCache: false };
   }
 
-  /** The cache, else the lease and the model, else wait for whoever holds the lease. */
-  async function produce(
-    p: GenerateJobPayload,
-    jobId: ObjectId,
-    started: number,
-    cancel: CancelWatch,
-    log: Logger,
-  ): Promise<Outcome> {
-    if (p.force_regenerate) return callModel(p, jobId, started, { cancel, holdsLease: false, log });
-    const deadline = Date.now() + deps.maxWaitMs;
-    for (;;) {
-      // Redis only: the submit already looked in MongoDB, and a job that fills the cache fills Redis.
-      const cached = await deps.store.lookupHot(p.cache_key);
-      if (cached) return fromCache(p, cached, started);
-      const lease = await deps.leases.acquire(p.cache_key, p.job_id);
-      if (lease) {
-        try {
-          // The holder before us may have filled the cache just before releasing.
-          const filled = await deps.store.lookupHot(p.cache_key);
-          return filled
-            ? await fromCache(p, filled, started)
-            : await callModel(p, jobId, started, { cancel, holdsLease: true, log });
-        } finally {
-          await lease.release();
-        }
-      }
-      // Another job is calling the model for this key: wait for its result or for its lease to
-      // lapse, saying so (a cancelled holder then goes on for us).
-      try {
-        let marked = 0;
-        while ((await deps.leases.isHeld(p.cache_key)) && Date.now() < deadline) {
-          if (cancel.signal.aborted) throw new JobCancelled();
-          if (Date.now() - marked > 1000) {
-            await deps.leases.markWaiting(p.cache_key, p.job_id);
-            marked = Date.now();
-          }
-          await new Promise((r) => setTimeout(r, FOLLOWER_POLL_MS));
-        }
-      } finally {
-        await deps.leases.stopWaiting(p.cache_key, p.job_id);
-      }
-      if (Date.now() >= deadline) throw new LlmError('timeout', 'Timed out waiting for an identical generation', true);
-    }
-  }
-
-  function recordCompletion(
-    p: GenerateJobPayload,
-    view: GenerationView,
-    fromCache: boolean,
-    submittedAt: number,
-  ): void {
-    const m = deps.metrics;
-    m.generationsTotal.inc({ status: 'completed', model: view.model, framework: p.framework });
-    if (fromCache) return;
-    m.generationDuration.observe({ model: view.model, framework: p.framework }, (Date.now() - submittedAt) / 1000);
-    m.llmCostUsd.inc({ provider: view.provider, model: view.model }, view.cost_usd);
-    m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'prompt' }, view.usage.prompt_tokens);
-    m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'completion' }, view.usage.completion_tokens);
-    if (p.reserved_credits > 0) m.creditsConsumed.inc({ plan: p.plan ?? 'unknown' }, p.reserved_credits);
-  }
-
-  return async (job: Job<GenerateJobPayload>) => {
+  return (job: Job<GenerateJobPayload>) => {
     const p = job.data;
-    const started = performance.now();
-    const begun = await beginJob(p, deps.record, deps.logger, 'generation');
-    if (!begun) return null;
-    const { jobId, log } = begun;
-    log.info('generation_started', {
-      framework: p.framework,
-      type: p.type,
-      force_regenerate: p.force_regenerate,
-      attempt: job.attemptsMade + 1,
+    return runGenerationJob(deps, job, {
+      kind: 'generate',
+      parentId: null,
+      startFields: { framework: p.framework, type: p.type, force_regenerate: p.force_regenerate },
+      produce: (jobId, started, run) =>
+        p.force_regenerate
+          ? callModel(p, jobId, started, run, false)
+          : produceOnce(
+              deps,
+              p,
+              run,
+              (output) => fromCache(p, output, started),
+              (holdsLease) => callModel(p, jobId, started, run, holdsLease),
+            ),
     });
-    const cancel = deps.cancels.watch(p.job_id);
-    try {
-      const outcome = await produce(p, jobId, started, cancel, log);
-      if (await cancel.check()) throw new JobCancelled();
-      // A hit is free: give back what the submit reserved.
-      if (outcome.fromCache) await refund(p, jobId);
-      const view = outcome.generation;
-      await deps.record.complete(jobId, { generation: view });
-      recordCompletion(p, view, outcome.fromCache, job.timestamp);
-      log.info('generation_completed', {
-        generation_id: view.id,
-        duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
-        code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
-        file_count: view.files?.length ?? 0,
-        cost_usd: outcome.fromCache ? 0 : view.cost_usd,
-        model: view.model,
-        provider: view.provider,
-        cache: outcome.fromCache ? 'hit' : 'miss',
-      });
-      return { generation_id: view.id };
-    } catch (err) {
-      if (err instanceof JobCancelled || (await cancel.check())) {
-        deps.record.forget(jobId);
-        await endCancelled(deps.cancelling, jobId, log);
-        return null;
-      }
-      const attempts = job.opts.attempts ?? 1;
-      const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
-      const code = errorCodeOf(err);
-      const message = err instanceof LlmError ? err.message : 'Internal error while generating';
-      if (!final) {
-        log.warn('generation_attempt_failed', {
-          error: code,
-          error_message: message,
-          attempt: job.attemptsMade + 1,
-          provider: deps.provider.name,
-        });
-        await deps.record.progress(jobId, 0, 'queued');
-        throw err;
-      }
-      await refund(p, jobId);
-      await deps.record.fail(jobId, { code, message });
-      log.error('generation_failed', {
-        error: code,
-        error_message: message,
-        provider: deps.provider.name,
-        cause: err instanceof Error ? err.message : String(err),
-      });
-      deps.metrics.generationsTotal.inc({ status: 'failed', model: deps.model, framework: p.framework });
-      deps.reporter.capture(err, {
-        user: { id: p.user_id },
-        tags: { project_id: p.project_id, job_id: p.job_id, error_type: code, provider: deps.provider.name },
-      });
-      throw new UnrecoverableError(message);
-    } finally {
-      cancel.stop();
-    }
   };
 }
 

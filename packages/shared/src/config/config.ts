@@ -116,6 +116,7 @@ const schema = z.object({
   LLM_LEASE_TTL_MS: int(1000, 600_000).default(15_000),
   GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
   CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
+  EDIT_MAX_INPUT_BYTES: int(1, 8 * 1024 * 1024).default(262_144),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   MAX_STREAMS_PER_USER: int(1, 100_000).default(20),
   WEBHOOK_RETRY_BASE_MS: int(1, 3_600_000).default(10_000),
@@ -193,6 +194,11 @@ export interface Config {
   llmLeaseTtlMs: number;
   generationCostCredits: number;
   cacheTtlSeconds: number;
+  /**
+   * Largest parent an edit accepts, its files' paths and contents in UTF-8 bytes: the whole set
+   * goes into the model's prompt. @defaultValue 262144
+   */
+  editMaxInputBytes: number;
   webhookAllowPrivateNetworks: boolean;
   /**
    * Event streams and long-polls one user may hold open at once, counted in Redis across every
@@ -310,6 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     llmLeaseTtlMs: e.LLM_LEASE_TTL_MS,
     generationCostCredits: e.GENERATION_COST_CREDITS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    editMaxInputBytes: e.EDIT_MAX_INPUT_BYTES,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,

@@ -2,7 +2,14 @@ import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
 import { insertOnce } from './insert-once';
-import { toGenerationView, type CachedOutput, type GenerationDocument, type GenerationView } from './generation';
+import {
+  allAdded,
+  toGenerationView,
+  type CachedOutput,
+  type GenerationDocument,
+  type GenerationLineage,
+  type GenerationView,
+} from './generation';
 import type { ProjectDocument } from './project';
 import { withRedisMutex } from './redis-mutex';
 
@@ -33,6 +40,8 @@ export interface NewGeneration {
   cached: boolean;
   costUsd: number;
   durationSeconds: number;
+  /** For an edit: its place after the parent. @defaultValue version 1, no parent, every file added */
+  lineage?: GenerationLineage;
 }
 
 /** A project's own generation of a cached output, as the Redis pointer keeps it (no files). */
@@ -43,7 +52,9 @@ export interface ProjectCopy {
 
 /** The view with the output's files: what a cache hit answers. */
 export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationView {
-  return { ...copy.view, files: output.files };
+  // A pointer written before edits existed has no lineage: it is a version 1.
+  const v1 = { version: 1, parent_id: null, instruction: null, changes: allAdded(output.files) };
+  return { ...v1, ...copy.view, files: output.files };
 }
 
 /**
@@ -74,6 +85,8 @@ export interface GenerationStore {
    * project and key, so identical hits arriving together share one generation.
    */
   ensureProjectCopy(gen: NewGeneration): Promise<ProjectCopy>;
+  /** A generation by id (one point read), with its files; null when there is none. */
+  findById(id: ObjectId): Promise<GenerationDocument | null>;
   /** Drops the Redis entry of `key`, so the next lookup reads MongoDB. */
   forget(key: string): Promise<void>;
 }
@@ -149,7 +162,8 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       if (pointer?.source_generation_id === output.source_generation_id) return pointer;
       const doc = await generations.findOne(
         { project_id: projectId, cache_key: cacheKey, source_generation_id: output.source_generation_id },
-        { sort: { created_at: -1 }, projection: { files: 0 } },
+        // The paths stay: a generation stored before edits lists them as its changes.
+        { sort: { created_at: -1 }, projection: { 'files.content': 0 } },
       );
       if (!doc) return null;
       const copy = copyOf(doc);
@@ -170,6 +184,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         duration_seconds: gen.durationSeconds,
         created_at: new Date(),
         ...gen.output,
+        ...(gen.lineage ?? { version: 1, parent_id: null, instruction: null, changes: allAdded(gen.output.files) }),
       };
       // Keyed by its id: a job that runs twice (stalled, retried) keeps its first document.
       const inserted = await insertOnce(generations, doc);
@@ -196,6 +211,10 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       return withRedisMutex(redis, lock, async () => {
         return (await this.findProjectCopy(gen.projectId, gen.output, gen.cacheKey)) ?? (await this.save(gen));
       });
+    },
+
+    async findById(id) {
+      return generations.findOne({ _id: id });
     },
 
     async forget(key) {

@@ -45,8 +45,26 @@ export interface CachedOutput {
   source_generation_id: string;
 }
 
+/** What an edit changed against its parent (for a version 1, every file is `added`). */
+export interface FileChanges {
+  added: string[];
+  modified: string[];
+  deleted: string[];
+}
+
+/**
+ * Where a generation sits in its project's history. Generations stored before edits existed
+ * have none of these fields: they read as version 1 with no parent (see `lineageOf`).
+ */
+export interface GenerationLineage {
+  version: number;
+  parent_id: ObjectId | null;
+  instruction: string | null;
+  changes: FileChanges;
+}
+
 /** A generation as stored in the `generations` collection. */
-export interface GenerationDocument extends CachedOutput {
+export interface GenerationDocument extends CachedOutput, Partial<GenerationLineage> {
   /** For a generation a job wrote, the job's id: a retried job rewrites the same document. */
   _id: ObjectId;
   user_id: ObjectId;
@@ -77,6 +95,25 @@ export interface GenerationView {
   cost_usd: number;
   duration_seconds: number;
   created_at: string;
+  version: number;
+  parent_id: string | null;
+  instruction: string | null;
+  changes: FileChanges;
+}
+
+/** Every path of `files` as added: the changes of a generation without a parent. */
+export function allAdded(files: Pick<GeneratedFile, 'path'>[]): FileChanges {
+  return { added: files.map((f) => f.path), modified: [], deleted: [] };
+}
+
+/** The stored lineage, or version 1 without a parent for a generation stored before edits. */
+export function lineageOf(g: GenerationDocument): GenerationLineage {
+  return {
+    version: g.version ?? 1,
+    parent_id: g.parent_id ?? null,
+    instruction: g.instruction ?? null,
+    changes: g.changes ?? allAdded(g.files ?? []),
+  };
 }
 
 export function toGenerationView(g: GenerationDocument, options: { withFiles: boolean }): GenerationView {
@@ -96,5 +133,15 @@ export function toGenerationView(g: GenerationDocument, options: { withFiles: bo
     cost_usd: g.cost_usd,
     duration_seconds: g.duration_seconds,
     created_at: g.created_at.toISOString(),
+    ...lineageView(lineageOf(g)),
+  };
+}
+
+function lineageView(l: GenerationLineage): Pick<GenerationView, 'version' | 'parent_id' | 'instruction' | 'changes'> {
+  return {
+    version: l.version,
+    parent_id: l.parent_id?.toHexString() ?? null,
+    instruction: l.instruction,
+    changes: l.changes,
   };
 }

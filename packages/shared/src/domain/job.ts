@@ -2,7 +2,7 @@ import type { ObjectId } from 'mongodb';
 
 export const JOB_STATUSES = ['queued', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export type JobKind = 'generate' | 'export';
+export type JobKind = 'generate' | 'edit' | 'export';
 
 export const JOB_ERROR_CODES = ['llm_error', 'invalid_llm_output', 'timeout', 'internal', 'export_failed'] as const;
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];

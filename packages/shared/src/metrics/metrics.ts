@@ -6,15 +6,19 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  * per-user gauge grew without bound).
  */
 export interface Metrics {
-  /** Generations that ended, by final status (`completed`, `failed`), model and framework. */
-  generationsTotal: Counter<'status' | 'model' | 'framework'>;
-  /** Submit-to-finish time of generate jobs that called the model. */
-  generationDuration: Histogram<'model' | 'framework'>;
-  llmCostUsd: Counter<'provider' | 'model'>;
+  /**
+   * Generations that ended, by final status (`completed`, `failed`), model, framework and job
+   * `kind` (`generate`, `edit`: an edit's result is a generation too).
+   */
+  generationsTotal: Counter<'status' | 'model' | 'framework' | 'kind'>;
+  /** Submit-to-finish time of generate and edit jobs that called the model, by job `kind`. */
+  generationDuration: Histogram<'model' | 'framework' | 'kind'>;
+  /** LLM spend by provider, model and job `kind` (`generate`, `edit`). */
+  llmCostUsd: Counter<'provider' | 'model' | 'kind'>;
   /** Tokens by `kind`: `prompt` or `completion`. */
   llmTokens: Counter<'provider' | 'model' | 'kind'>;
-  /** Generate submits by cache `result`: `hit`, `miss`, `bypass` (force_regenerate). */
-  cacheRequests: Counter<'result'>;
+  /** Generate and edit submits by cache `result` (`hit`, `miss`, `bypass`: force_regenerate) and `kind`. */
+  cacheRequests: Counter<'result' | 'kind'>;
   /** Credits spent on generations that were not refunded, by plan. */
   creditsConsumed: Counter<'plan'>;
   /** Webhook delivery attempts by `result`: `delivered`, `retry`, `failed`, `gone`, `refused`. */
@@ -35,21 +39,21 @@ export function createMetrics(registry: Registry): Metrics {
   return {
     generationsTotal: new Counter({
       name: 'vectort_generations_total',
-      help: 'Generations that ended, by final status, model and framework',
-      labelNames: ['status', 'model', 'framework'],
+      help: 'Generations that ended, by final status, model, framework and job kind (generate, edit)',
+      labelNames: ['status', 'model', 'framework', 'kind'],
       registers,
     }),
     generationDuration: new Histogram({
       name: 'vectort_generation_duration_seconds',
-      help: 'Time from submit to completion of generations that called the model',
-      labelNames: ['model', 'framework'],
+      help: 'Time from submit to completion of generations that called the model, by job kind',
+      labelNames: ['model', 'framework', 'kind'],
       buckets: GENERATION_BUCKETS,
       registers,
     }),
     llmCostUsd: new Counter({
       name: 'vectort_llm_cost_usd_total',
-      help: 'LLM spend in US dollars, from the price table',
-      labelNames: ['provider', 'model'],
+      help: 'LLM spend in US dollars, from the price table, by job kind (generate, edit)',
+      labelNames: ['provider', 'model', 'kind'],
       registers,
     }),
     llmTokens: new Counter({
@@ -60,8 +64,8 @@ export function createMetrics(registry: Registry): Metrics {
     }),
     cacheRequests: new Counter({
       name: 'vectort_cache_requests_total',
-      help: 'Generate submits by cache result (hit, miss, bypass)',
-      labelNames: ['result'],
+      help: 'Generate and edit submits by cache result (hit, miss, bypass) and job kind',
+      labelNames: ['result', 'kind'],
       registers,
     }),
     creditsConsumed: new Counter({

@@ -29,11 +29,12 @@ export async function requestCancel(redis: Redis, keyPrefix: string, jobId: stri
 /** The refund a cancelled job of each kind is owed: the key the worker's refund uses, so it applies once. */
 const REFUND_KEY: Record<JobKind, ((jobId: string) => string) | null> = {
   generate: (id) => `job:${id}:generation_refund`,
+  edit: (id) => `job:${id}:generation_refund`,
   export: null,
 };
 
 /** The `generation_cancelled` / `export_cancelled` log event of each kind. */
-const SUBJECT: Record<JobKind, string> = { generate: 'generation', export: 'export' };
+const SUBJECT: Record<JobKind, string> = { generate: 'generation', edit: 'generation', export: 'export' };
 
 export interface FinishCancelledDeps {
   db: Db;
@@ -80,14 +81,20 @@ export async function finishCancelled(deps: FinishCancelledDeps, job: JobDocumen
       : 'none';
   if (job.webhook_url) await enqueueCancelledWebhook(deps, ended, id);
   const payload = job.payload as { framework?: string };
-  if (job.kind === 'generate') {
-    deps.metrics.generationsTotal.inc({ status: 'cancelled', model: deps.model, framework: payload.framework ?? '' });
+  if (job.kind === 'generate' || job.kind === 'edit') {
+    deps.metrics.generationsTotal.inc({
+      status: 'cancelled',
+      model: deps.model,
+      framework: payload.framework ?? '',
+      kind: job.kind,
+    });
   }
   deps.logger.info(`${SUBJECT[job.kind]}_cancelled`, {
     job_id: id,
     user_id: job.user_id.toHexString(),
     project_id: job.project_id.toHexString(),
     previous_status: job.status,
+    kind: job.kind,
     refund,
   });
   return view;

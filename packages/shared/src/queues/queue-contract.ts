@@ -4,7 +4,7 @@ import type { Plan } from '../domain/plan';
 import { WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_TYPE } from '../webhooks/webhook-retry-schedule';
 
 /** Every BullMQ queue of the system. A worker refuses to start unless each has a processor. */
-export const QUEUE_NAMES = ['generate', 'export', 'webhook'] as const;
+export const QUEUE_NAMES = ['generate', 'edit', 'export', 'webhook'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Payload of a `generate` job. Ids are hex strings: payloads travel as JSON. */
@@ -18,6 +18,31 @@ export interface GenerateJobPayload {
   type: ProjectType;
   cache_key: string;
   force_regenerate: boolean;
+  /** Credits reserved at submit; refunded once if the job finally fails or ends as a cache hit. */
+  reserved_credits: number;
+  /** The user's plan at submit, for the credits-consumed metric. */
+  plan: Plan;
+  request_id: string;
+}
+
+/**
+ * Payload of an `edit` job: change the parent generation's files as the instruction says and
+ * store the result as the parent's next version. The parent's files are read by id in the
+ * worker, not carried here: they can be far larger than a payload should be.
+ */
+export interface EditJobPayload {
+  /** Also the BullMQ job id and the id of the generation (the new version) the job writes. */
+  job_id: string;
+  user_id: string;
+  project_id: string;
+  /** The generation edited; the caller's own, checked at submit. */
+  parent_id: string;
+  instruction: string;
+  /** The parent's, carried on to the new version (and part of the cache key). */
+  description: string;
+  framework: Framework;
+  type: ProjectType;
+  cache_key: string;
   /** Credits reserved at submit; refunded once if the job finally fails or ends as a cache hit. */
   reserved_credits: number;
   /** The user's plan at submit, for the credits-consumed metric. */
@@ -49,6 +74,7 @@ export interface WebhookJobPayload {
 /** One payload type per queue: the contract API and worker both import. */
 export interface QueuePayloads {
   generate: GenerateJobPayload;
+  edit: EditJobPayload;
   export: ExportJobPayload;
   webhook: WebhookJobPayload;
 }
@@ -59,6 +85,13 @@ export interface QueuePayloads {
  */
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   generate: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  },
+  // An edit is a model call like a generation: the same retries.
+  edit: {
     attempts: 3,
     backoff: { type: 'exponential', delay: 2000 },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },

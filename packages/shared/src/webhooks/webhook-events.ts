@@ -3,6 +3,8 @@ import { toJobView, type JobDocument, type JobKind, type JobView } from '../doma
 /** The subject of each job kind's events: `generation.completed`, `export.failed`. */
 const EVENT_SUBJECT: Record<JobKind, string> = {
   generate: 'generation',
+  // An edit's result is a generation (a new version): receivers see the same events.
+  edit: 'generation',
   export: 'export',
 };
 

@@ -1,0 +1,236 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ObjectId } from 'mongodb';
+import type {
+  CreditsLedger,
+  ErrorReporter,
+  FinishCancelledDeps,
+  LiveFilesWriter,
+  GenerateJobPayload,
+  GenerationStore,
+  GenerationView,
+  JobErrorCode,
+  JobKind,
+  Logger,
+  Metrics,
+} from '@vectort/shared';
+import { LlmError } from '../llm/llm-errors';
+import type { LlmProvider } from '../llm/llm-provider';
+import type { GenerateOptions } from '../llm/llm-provider';
+import { beginJob } from './begin-job';
+import type { CancelWatch, CancelWatcher } from './cancel-watch';
+import { endCancelled, JobCancelled, modelCallSignal } from './generate-cancel';
+import type { JobRecord } from './job-record';
+import type { LeaseManager } from './llm-lease';
+
+// What generate and edit jobs share: single flight, settlement, the job's record, metrics and
+// the three log events. Each kind keeps its own model call and cache copy in its processor.
+
+/** The dependencies of a processor whose job calls the model and writes a generation. */
+export interface GenerationJobDeps {
+  provider: LlmProvider;
+  store: GenerationStore;
+  ledger: CreditsLedger;
+  leases: LeaseManager;
+  record: JobRecord;
+  logger: Logger;
+  metrics: Metrics;
+  reporter: ErrorReporter;
+  /** The configured model, the label of failures that never got an answer. */
+  model: string;
+  /** A waiter gives up (and the attempt fails as `timeout`) after this long. */
+  maxWaitMs: number;
+  /** Cancel requests of running jobs. */
+  cancels: CancelWatcher;
+  /** The live-output writer of a job (file deltas on its event stream). */
+  liveFiles: (jobId: string) => LiveFilesWriter;
+  /** What ending a cancelled job takes, when this worker is the first to see the request. */
+  cancelling: FinishCancelledDeps;
+}
+
+/** What one attempt of a job knows while it produces: its cancel request and its log. */
+export interface JobRun {
+  cancel: CancelWatch;
+  log: Logger;
+}
+
+/** The part of a generate or edit payload the shared steps read. */
+export type GenerationJobPayload = Pick<
+  GenerateJobPayload,
+  'job_id' | 'user_id' | 'project_id' | 'framework' | 'cache_key' | 'reserved_credits' | 'plan' | 'request_id'
+>;
+
+export interface Outcome {
+  generation: GenerationView;
+  /** True when the output came from the cache (another job's call): the reservation is refunded. */
+  fromCache: boolean;
+}
+
+/** The kinds of job that write a generation; the bounded `kind` label of their metrics. */
+export type GenerationKind = Extract<JobKind, 'generate' | 'edit'>;
+
+function errorCodeOf(err: unknown): JobErrorCode {
+  return err instanceof LlmError ? err.code : 'internal';
+}
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof LlmError ? err.retryable : !(err instanceof UnrecoverableError);
+}
+
+/** Gives back what the submit reserved, once (the ledger key is the job's). */
+export function refundReservation(deps: Pick<GenerationJobDeps, 'ledger'>, p: GenerationJobPayload, jobId: ObjectId) {
+  return p.reserved_credits > 0
+    ? deps.ledger.apply({
+        userId: new ObjectId(p.user_id),
+        key: `job:${p.job_id}:generation_refund`,
+        delta: p.reserved_credits,
+        reason: 'generation_refund',
+        jobId,
+      })
+    : Promise.resolve('applied' as const);
+}
+
+/**
+ * The options of one model call of a job: its abort signal (a cancel request aborts it unless
+ * other jobs wait on it through the lease), live file deltas on the job's event stream, and
+ * progress (10..90 %). `settled` is awaited before the job is finished, so no progress write or
+ * file delta can land after the final state.
+ */
+export async function modelCallOptions(
+  deps: Pick<GenerationJobDeps, 'record' | 'leases' | 'liveFiles'>,
+  p: Pick<GenerationJobPayload, 'job_id' | 'cache_key'>,
+  jobId: ObjectId,
+  run: JobRun,
+  holdsLease: boolean,
+): Promise<{ options: GenerateOptions; settled: () => Promise<unknown> }> {
+  const live = deps.liveFiles(p.job_id);
+  // A new attempt writes its files anew: its first event per path says `replace`.
+  await live.reset();
+  let lastProgress = 10;
+  let progressWrites = Promise.resolve();
+  return {
+    options: {
+      signal: modelCallSignal(deps.leases, p.cache_key, run.cancel, holdsLease, run.log),
+      onFile: (path, text, done) => live.write(path, text, done),
+      onProgress: (pct: number) => {
+        const progress = 10 + Math.floor(pct * 0.8);
+        if (progress - lastProgress < 2) return;
+        lastProgress = progress;
+        progressWrites = progressWrites.then(() => deps.record.progress(jobId, progress)).catch(() => undefined);
+      },
+    },
+    settled: () => Promise.all([progressWrites, live.flush()]),
+  };
+}
+
+function recordCompletion(
+  deps: GenerationJobDeps,
+  kind: GenerationKind,
+  p: GenerationJobPayload,
+  view: GenerationView,
+  fromCache: boolean,
+  submittedAt: number,
+): void {
+  const m = deps.metrics;
+  m.generationsTotal.inc({ status: 'completed', model: view.model, framework: p.framework, kind });
+  if (fromCache) return;
+  m.generationDuration.observe({ model: view.model, framework: p.framework, kind }, (Date.now() - submittedAt) / 1000);
+  m.llmCostUsd.inc({ provider: view.provider, model: view.model, kind }, view.cost_usd);
+  m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'prompt' }, view.usage.prompt_tokens);
+  m.llmTokens.inc({ provider: view.provider, model: view.model, kind: 'completion' }, view.usage.completion_tokens);
+  if (p.reserved_credits > 0) m.creditsConsumed.inc({ plan: p.plan ?? 'unknown' }, p.reserved_credits);
+}
+
+/** What a processor tells {@link runGenerationJob} about its kind of job. */
+export interface GenerationJobSpec {
+  kind: GenerationKind;
+  /** The generation an edit starts from; null for a generate job. */
+  parentId: string | null;
+  /** Extra fields of the `generation_started` log event. */
+  startFields: Record<string, unknown>;
+  /** Makes the generation: from the cache, another job's call or the model. */
+  produce(jobId: ObjectId, started: number, run: JobRun): Promise<Outcome>;
+}
+
+/**
+ * The life of a job that writes a generation: mark it active, produce, settle credits (a hit
+ * is refunded), record the end, metrics and the `generation_started` / `_completed` / `_failed`
+ * events (each with `kind` and `parent_id`). A retryable failure goes back to the queue; a final
+ * one refunds and fails the job. Every write is keyed by the job id, so a redelivered job
+ * repeats nothing.
+ */
+export async function runGenerationJob(
+  deps: GenerationJobDeps,
+  job: Job<GenerationJobPayload>,
+  spec: GenerationJobSpec,
+): Promise<{ generation_id: string } | null> {
+  const p = job.data;
+  const started = performance.now();
+  const begun = await beginJob(p, deps.record, deps.logger, 'generation');
+  if (!begun) return null;
+  const { jobId } = begun;
+  const log = begun.log.child({ kind: spec.kind, parent_id: spec.parentId });
+  log.info('generation_started', { ...spec.startFields, attempt: job.attemptsMade + 1 });
+  const cancel = deps.cancels.watch(p.job_id);
+  try {
+    const outcome = await spec.produce(jobId, started, { cancel, log });
+    if (await cancel.check()) throw new JobCancelled();
+    // A hit is free: give back what the submit reserved.
+    if (outcome.fromCache) await refundReservation(deps, p, jobId);
+    const view = outcome.generation;
+    await deps.record.complete(jobId, { generation: view });
+    recordCompletion(deps, spec.kind, p, view, outcome.fromCache, job.timestamp);
+    log.info('generation_completed', {
+      generation_id: view.id,
+      duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+      code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
+      file_count: view.files?.length ?? 0,
+      cost_usd: outcome.fromCache ? 0 : view.cost_usd,
+      model: view.model,
+      provider: view.provider,
+      cache: outcome.fromCache ? 'hit' : 'miss',
+    });
+    return { generation_id: view.id };
+  } catch (err) {
+    if (err instanceof JobCancelled || (await cancel.check())) {
+      deps.record.forget(jobId);
+      await endCancelled(deps.cancelling, jobId, log);
+      return null;
+    }
+    const attempts = job.opts.attempts ?? 1;
+    const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
+    const code = errorCodeOf(err);
+    const message = err instanceof LlmError ? err.message : 'Internal error while generating';
+    if (!final) {
+      log.warn('generation_attempt_failed', {
+        error: code,
+        error_message: message,
+        attempt: job.attemptsMade + 1,
+        provider: deps.provider.name,
+      });
+      await deps.record.progress(jobId, 0, 'queued');
+      throw err;
+    }
+    await refundReservation(deps, p, jobId);
+    await deps.record.fail(jobId, { code, message });
+    log.error('generation_failed', {
+      error: code,
+      error_message: message,
+      provider: deps.provider.name,
+      cause: err instanceof Error ? err.message : String(err),
+    });
+    deps.metrics.generationsTotal.inc({ status: 'failed', model: deps.model, framework: p.framework, kind: spec.kind });
+    deps.reporter.capture(err, {
+      user: { id: p.user_id },
+      tags: {
+        project_id: p.project_id,
+        job_id: p.job_id,
+        error_type: code,
+        provider: deps.provider.name,
+        kind: spec.kind,
+      },
+    });
+    throw new UnrecoverableError(message);
+  } finally {
+    cancel.stop();
+  }
+}
