@@ -8,7 +8,7 @@ import { waitForJobEnd } from '../services/job-wait';
 import type { JobWatcher } from '../services/job-watcher';
 import type { JobsService } from '../services/jobs.service';
 
-const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
+export const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
 
 /** Event streams send a comment this often so proxies keep the connection open. */
 const SSE_HEARTBEAT_MS = 15_000;
