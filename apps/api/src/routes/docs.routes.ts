@@ -13,7 +13,8 @@ const SWAGGER_ASSETS: Record<string, string> = {
   'favicon-32x32.png': 'image/png',
 };
 
-// An external script rather than an inline one, so helmet's `script-src 'self'` holds here too.
+// An external script rather than an inline one, so helmet's default CSP (`script-src 'self'`) holds
+// on this page as everywhere; `validatorUrl: null` keeps Swagger UI from calling its online validator.
 const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
   url: '/api/openapi.json',
   dom_id: '#swagger-ui',
@@ -21,6 +22,7 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
   layout: 'StandaloneLayout',
   persistAuthorization: false,
+  validatorUrl: null,
 });
 `;
 
