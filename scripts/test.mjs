@@ -75,12 +75,18 @@ async function main() {
   } catch (err) {
     log(`prometheus: ${err.message}; the Prometheus tests will fail`);
   }
-  // Debian's Chromium for the Bull Board browser test (apt-get when missing; the test says so
+  // Debian's Chromium for the browser tests, Bull Board and /docs (apt-get when missing; the test says so
   // and skips without it).
   try {
     log(`chromium: ${await aptBinary('chromium', 'chromium', log)}`);
   } catch (err) {
-    log(`chromium: ${err.message}; the browser test will skip`);
+    log(`chromium: ${err.message}; the browser tests will skip`);
+  }
+  // Debian's tmux for the CLI's real-terminal test (test/e2e/cli-terminal), the same way.
+  try {
+    log(`tmux: ${await aptBinary('tmux', 'tmux', log)}`);
+  } catch (err) {
+    log(`tmux: ${err.message}; the terminal test will skip`);
   }
   checkInterrupted();
 
