@@ -9,6 +9,21 @@ export const JOB_STREAM_EVENTS = {
   message: { description: 'A status change; `data:` is the job status object.', schema: jobView },
 };
 
+/**
+ * One event of the stream, as SSE parsers (and schemathesis) see it: `data` is the text of its
+ * `data:` lines, a `Job` in JSON for the default event.
+ */
+const sseEvent = z
+  .object({
+    event: z.enum(Object.keys(JOB_STREAM_EVENTS) as [string, ...string[]]).optional(),
+    data: z
+      .string()
+      .meta({ contentMediaType: 'application/json', contentSchema: { $ref: '#/components/schemas/Job' } }),
+    id: z.string().optional(),
+    retry: z.number().int().optional(),
+  })
+  .meta({ id: 'JobStreamEvent' });
+
 /** Job status, long-poll and event stream (jobs.routes.ts); owner only. */
 export function registerJobsOperations(registry: OpenAPIRegistry): void {
   const tags = ['jobs'];
@@ -38,9 +53,7 @@ export function registerJobsOperations(registry: OpenAPIRegistry): void {
         description: 'An event stream',
         headers: z.object({ 'X-Request-Id': headers.requestId }),
         content: {
-          'text/event-stream': {
-            schema: z.string().meta({ description: 'SSE frames; each `data:` is a `Job` JSON object.' }),
-          },
+          'text/event-stream': { schema: sseEvent },
         },
       },
       ...errorResponses(401, 404),

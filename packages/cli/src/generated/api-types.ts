@@ -628,6 +628,13 @@ export interface components {
       file_count: number;
       key: string;
     };
+    JobStreamEvent: {
+      /** @enum {string} */
+      event?: 'message';
+      data: string;
+      id?: string;
+      retry?: number;
+    };
     ExportQueued: {
       /** @enum {string} */
       status: 'queued' | 'active' | 'failed';
@@ -2249,7 +2256,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/event-stream': string;
+          'text/event-stream': components['schemas']['JobStreamEvent'];
         };
       };
       /** @description `unauthorized`: missing, malformed, expired or tampered token; wrong password */
