@@ -19,6 +19,10 @@ COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
+# The CLI's manifest and bin too: npm ci links every workspace of the lock file (the image does not
+# build or run the CLI).
+COPY packages/cli/package.json packages/cli/
+COPY packages/cli/bin packages/cli/bin
 # The image's npm 10 accepts package-lock.json as committed; npm 11's stricter `npm ci` rejects it
 # when other platforms' optional packages are missing from it (see ensureDeps in scripts/lib/proc.mjs).
 RUN npm ci --no-audit --no-fund
@@ -30,7 +34,7 @@ COPY apps/api/tsconfig.json apps/api/
 COPY apps/api/src apps/api/src
 COPY apps/worker/tsconfig.json apps/worker/
 COPY apps/worker/src apps/worker/src
-RUN npx tsc -b
+RUN npx tsc -b apps/api apps/worker
 
 # ---------------------------------------------------------------------------------------------
 # deps: production dependencies of the workspaces only (no TypeScript, jest, eslint, s3rver).
@@ -41,6 +45,10 @@ COPY package.json package-lock.json ./
 COPY packages/shared/package.json packages/shared/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
+# The CLI's manifest and bin too: npm ci links every workspace of the lock file (the image does not
+# build or run the CLI).
+COPY packages/cli/package.json packages/cli/
+COPY packages/cli/bin packages/cli/bin
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 

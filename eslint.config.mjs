@@ -18,8 +18,15 @@ export default tseslint.config(
     },
   },
   {
-    // Config parsing, test wiring, scripts and benches are where the environment is read.
-    files: ['packages/shared/src/config/**', '**/test/**', 'test/**', 'bench/**', 'scripts/**'],
+    // Config parsing (the server's and the CLI's), test wiring, scripts and benches read the environment.
+    files: [
+      'packages/shared/src/config/**',
+      'packages/cli/src/cli-config.ts',
+      '**/test/**',
+      'test/**',
+      'bench/**',
+      'scripts/**',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startServices } from './services.mjs';
 import { aptBinary } from './lib/apt.mjs';
 import { prometheusBinary, promtoolBinary } from './lib/prometheus.mjs';
+import { schemathesisBinary } from './lib/schemathesis.mjs';
 import { REPO_ROOT, buildTs, ensureDeps, killActive, run, signalNumber, since } from './lib/proc.mjs';
 
 const log = (msg) => process.stderr.write(`[test] ${msg}\n`);
@@ -67,20 +68,35 @@ async function main() {
   // Debian's prometheus package (server + promtool) for test/ops and test/e2e/prometheus-scrape;
   // installed with apt-get when missing. Without it those tests fail and say why; the rest run.
   t = performance.now();
-  const promEnv = {};
+  const toolEnv = {};
   try {
-    promEnv.PROMETHEUS_BIN = await prometheusBinary(log);
-    promEnv.PROMTOOL_BIN = await promtoolBinary(log);
-    log(`prometheus: ${promEnv.PROMETHEUS_BIN}, promtool: ${promEnv.PROMTOOL_BIN} (${since(t)})`);
+    toolEnv.PROMETHEUS_BIN = await prometheusBinary(log);
+    toolEnv.PROMTOOL_BIN = await promtoolBinary(log);
+    log(`prometheus: ${toolEnv.PROMETHEUS_BIN}, promtool: ${toolEnv.PROMTOOL_BIN} (${since(t)})`);
   } catch (err) {
     log(`prometheus: ${err.message}; the Prometheus tests will fail`);
   }
-  // Debian's Chromium for the Bull Board browser test (apt-get when missing; the test says so
+  // Debian's Chromium for the browser tests, Bull Board and /docs (apt-get when missing; the test says so
   // and skips without it).
   try {
     log(`chromium: ${await aptBinary('chromium', 'chromium', log)}`);
   } catch (err) {
-    log(`chromium: ${err.message}; the browser test will skip`);
+    log(`chromium: ${err.message}; the browser tests will skip`);
+  }
+  // schemathesis (PyPI) in the project's venv (.data/venv) for test/e2e/schemathesis; without it
+  // that test fails and says why.
+  t = performance.now();
+  try {
+    toolEnv.SCHEMATHESIS_BIN = await schemathesisBinary(log);
+    log(`schemathesis: ${toolEnv.SCHEMATHESIS_BIN} (${since(t)})`);
+  } catch (err) {
+    log(`schemathesis: ${err.message}; the schemathesis test will fail`);
+  }
+  // Debian's tmux for the CLI's real-terminal test (test/e2e/cli-terminal), the same way.
+  try {
+    log(`tmux: ${await aptBinary('tmux', 'tmux', log)}`);
+  } catch (err) {
+    log(`tmux: ${err.message}; the terminal test will skip`);
   }
   checkInterrupted();
 
@@ -90,7 +106,7 @@ async function main() {
   checkInterrupted();
 
   t = performance.now();
-  const env = { ...process.env, ...services.env, ...promEnv, NODE_ENV: 'test' };
+  const env = { ...process.env, ...services.env, ...toolEnv, NODE_ENV: 'test' };
   const code = await runJest(env);
   checkInterrupted();
   log(`jest exited with ${code} after ${since(t)}`);

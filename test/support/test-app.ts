@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
@@ -23,6 +24,8 @@ import { LogCapture } from './log-capture';
 
 export interface TestApp {
   baseUrl: string;
+  /** The Express app itself (tests that walk its router). */
+  app: Express;
   config: Config;
   db: Db;
   redis: Redis;
@@ -74,6 +77,7 @@ export async function startTestApp(label: string, env: Record<string, string> = 
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    app,
     config,
     db: mongo.db,
     redis,

@@ -22,8 +22,10 @@ import { authenticate, requireAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { authRoutes } from './routes/auth.routes';
 import { creditsRoutes } from './routes/credits.routes';
+import { docsRoutes } from './routes/docs.routes';
 import { editsRoutes } from './routes/edits.routes';
 import { exportRoutes } from './routes/export.routes';
 import { generateRoutes } from './routes/generate.routes';
@@ -123,6 +125,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ db, redis, s3: deps.s3, bucket: config.s3.bucket }));
+  app.use(docsRoutes({ document: buildOpenApiDocument() }));
   app.use(metricsRoutes({ registry: deps.metrics, token: config.metricsToken }));
   app.use(
     '/api/auth',

@@ -8,13 +8,13 @@ import type { UsersService } from '../services/users.service';
 
 const email = z.string().trim().max(254).pipe(z.email('must be an email address'));
 
-const registerBody = z.strictObject({
+export const registerBody = z.strictObject({
   email,
   password: z.string().min(8).max(128),
   full_name: z.string().trim().min(1).max(200).nullish(),
 });
 
-const loginBody = z.strictObject({
+export const loginBody = z.strictObject({
   email,
   password: z.string().min(1).max(128),
 });

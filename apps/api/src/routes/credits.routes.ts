@@ -13,7 +13,7 @@ import { recordRoute } from '../middleware/request-context';
 import type { PurchasesService } from '../services/purchases.service';
 
 // Ledger ids are operation keys, not ObjectIds: page on (created_at, _id).
-const ledgerQuery = z.object({
+export const ledgerQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z
     .string()
@@ -32,7 +32,7 @@ const ledgerQuery = z.object({
     }),
 });
 
-const purchaseBody = z.strictObject({ pack: z.enum(CREDIT_PACKS) });
+export const purchaseBody = z.strictObject({ pack: z.enum(CREDIT_PACKS) });
 
 export interface CreditsRoutesDeps {
   db: Db;

@@ -24,7 +24,7 @@ export interface EditsRoutesDeps {
   allowPrivateWebhooks: boolean;
 }
 
-function editBody(allowPrivateWebhooks: boolean) {
+export function editBody(allowPrivateWebhooks: boolean) {
   return z.strictObject({
     instruction: z.string().trim().min(1).max(4000),
     webhook_url: z
@@ -40,7 +40,7 @@ const idempotencyKey = z
   .max(255)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII only');
 
-const diffQuery = z.strictObject({ against: z.string().optional() });
+export const diffQuery = z.strictObject({ against: z.string().optional() });
 
 /** Edit a generation (cache hit → 200, miss → 202 job of kind `edit`), and diff two versions. */
 export function editsRoutes(deps: EditsRoutesDeps): Router {

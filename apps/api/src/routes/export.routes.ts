@@ -22,9 +22,9 @@ export interface ExportRoutesDeps {
   allowPrivateWebhooks: boolean;
 }
 
-const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
+export const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
 
-function exportBody(allowPrivateWebhooks: boolean) {
+export function exportBody(allowPrivateWebhooks: boolean) {
   return z.strictObject({
     generation_id: z
       .string()

@@ -34,7 +34,7 @@ export interface GenerateRoutesDeps {
   allowPrivateWebhooks: boolean;
 }
 
-function generateBody(allowPrivateWebhooks: boolean) {
+export function generateBody(allowPrivateWebhooks: boolean) {
   return z.strictObject({
     description: z.string().trim().min(1).max(8000),
     framework: z.enum(FRAMEWORKS).default('react'),
@@ -47,7 +47,7 @@ function generateBody(allowPrivateWebhooks: boolean) {
   });
 }
 
-const idempotencyKey = z
+export const idempotencyKey = z
   .string()
   .min(1)
   .max(255)

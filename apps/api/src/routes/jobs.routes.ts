@@ -11,7 +11,7 @@ import type { JobWatcher } from '../services/job-watcher';
 import type { JobsService } from '../services/jobs.service';
 import type { StreamSlots } from '../services/stream-slots';
 
-const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
+export const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
 
 export interface JobsRoutesDeps {
   /** Token check only: polling never needs the user's document. */

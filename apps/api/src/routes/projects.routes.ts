@@ -11,8 +11,8 @@ import type { ProjectsService } from '../services/projects.service';
 const name = z.string().trim().min(1).max(200);
 const description = z.string().trim().max(8000).nullish();
 
-const createBody = z.strictObject({ name, description });
-const patchBody = z
+export const createBody = z.strictObject({ name, description });
+export const patchBody = z
   .strictObject({ name: name.optional(), description })
   .refine((b) => b.name !== undefined || b.description !== undefined, 'give name or description');
 

@@ -7,7 +7,7 @@ import { recordRoute } from '../middleware/request-context';
 import { requireAdmin } from '../middleware/auth';
 import type { UsersService } from '../services/users.service';
 
-const adminPatchBody = z
+export const adminPatchBody = z
   .strictObject({
     plan: z.enum(PLANS).optional(),
     credits: z.number().int().min(0).max(1_000_000_000).optional(),

@@ -5,7 +5,7 @@ import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
 import type { WebhooksService } from '../services/webhooks.service';
 
-const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+export const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 export interface WebhooksRoutesDeps {
   auth: RequestHandler;

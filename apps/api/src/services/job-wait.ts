@@ -18,10 +18,9 @@ export async function waitForJobEnd(
   const id = jobId.toHexString();
   let job = await deps.jobs.getView(userId, jobId);
   while (!isFinished(job.status) && Date.now() < deadline && !closed.aborted) {
-    await deps.watcher.nextChange(
-      id,
-      AbortSignal.any([closed, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
-    );
+    // `wait` may be fractional (`?wait=0.5`); AbortSignal.timeout throws on a non-integer delay.
+    const left = Math.max(1, Math.ceil(deadline - Date.now()));
+    await deps.watcher.nextChange(id, AbortSignal.any([closed, AbortSignal.timeout(left)]));
     // The first read judged the copy's age; re-reads take the Redis copy as it is, so a long-poll
     // on a job queued for a while costs no MongoDB read per second.
     job = await deps.jobs.getView(userId, jobId, { trustStale: true });
