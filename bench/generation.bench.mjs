@@ -34,7 +34,6 @@ const env = {
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
   LLM_PROVIDER: 'offline',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  ADMIN_EMAILS: 'bench-admin@example.com',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -87,7 +86,7 @@ try {
     );
   worker = await startWorker();
 
-  const { token, projectId } = await benchUser(apiUrl);
+  const { token, projectId } = await benchUser(apiUrl, env);
   const generateUrl = `${apiUrl}/api/projects/${projectId}/generate`;
   const waitFor = async (jobId) => json('GET', `${apiUrl}/api/jobs/${jobId}?wait=30`, { token });
 

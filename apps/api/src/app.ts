@@ -113,18 +113,19 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ db, redis, s3: deps.s3, bucket: config.s3.bucket }));
-  app.use(metricsRoutes({ registry: deps.metrics, token: config.metricsToken }));
+  app.use(
+    metricsRoutes({ registry: deps.metrics, token: config.metricsToken, production: config.nodeEnv === 'production' }),
+  );
   app.use(
     '/api/auth',
     authRoutes({
       users,
       tokens,
-      adminEmails: config.adminEmails,
       registerLimiter: limiter('register', 3_600_000, config.rateLimits.registerPerHour),
       loginLimiter: limiter('login', 60_000, config.rateLimits.loginPerMinute),
     }),
   );
-  app.use('/api', usersRoutes({ users, adminEmails: config.adminEmails, auth }));
+  app.use('/api', usersRoutes({ users, auth }));
   app.use('/api/projects', projectsRoutes({ projects, owners, auth }));
   app.use(
     '/api',

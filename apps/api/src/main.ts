@@ -8,6 +8,7 @@ import {
   createRedis,
   createS3,
   ensureIndexes,
+  logConfigWarnings,
   logProcessWarnings,
   waitForRedis,
 } from '@vectort/shared';
@@ -17,6 +18,7 @@ import { createJobWatcher } from './services/job-watcher';
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'api', level: config.logLevel });
   logProcessWarnings(logger);
+  logConfigWarnings(logger, config);
   if (config.jwt.generated)
     logger.warn('jwt_secret_generated', { detail: 'JWT_SECRET unset: tokens last only as long as this process' });
 

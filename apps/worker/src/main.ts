@@ -7,6 +7,7 @@ import {
   createRedis,
   createS3,
   ensureIndexes,
+  logConfigWarnings,
   logProcessWarnings,
   waitForRedis,
 } from '@vectort/shared';
@@ -17,6 +18,7 @@ import { createWorkers } from './worker-app';
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'worker', level: config.logLevel });
   logProcessWarnings(logger);
+  logConfigWarnings(logger, config);
 
   const mongo = await createMongo({ mongoUrl: config.mongoUrl });
   await ensureIndexes(mongo.db);

@@ -1,5 +1,6 @@
 export * from './config/config';
 export * from './config/dotenv';
+export * from './config/config-warnings';
 export * from './clients/mongo';
 export * from './clients/redis';
 export * from './clients/s3';

@@ -38,10 +38,14 @@ export function requireAuth(tokens: TokenService, users: UsersService): RequestH
   };
 }
 
-/** Admins are the users whose email is in `ADMIN_EMAILS`. Must follow `requireAuth`. */
-export function requireAdmin(adminEmails: readonly string[]): RequestHandler {
+/**
+ * Admins are the users whose stored `is_admin` flag is set (by `npm run admin`). Must follow
+ * `requireAuth`: the flag is read from the user document loaded for this request, never from
+ * the token, so a revoke applies on the next request.
+ */
+export function requireAdmin(): RequestHandler {
   return (req, _res, next) => {
-    if (!req.user || !adminEmails.includes(req.user.email_lower)) throw new ForbiddenError('Admins only');
+    if (req.user?.is_admin !== true) throw new ForbiddenError('Admins only');
     next();
   };
 }

@@ -22,7 +22,6 @@ const loginBody = z.strictObject({
 export interface AuthRoutesDeps {
   users: UsersService;
   tokens: TokenService;
-  adminEmails: readonly string[];
   registerLimiter: RequestHandler;
   loginLimiter: RequestHandler;
 }
@@ -34,15 +33,13 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const body = parseInput(registerBody, req.body, 'body');
     const user = await deps.users.register(body);
     req.log.info('user_registered', { user_id: user._id.toHexString() });
-    res
-      .status(201)
-      .json({ token: deps.tokens.issue(user._id.toHexString()), user: toUserView(user, deps.adminEmails) });
+    res.status(201).json({ token: deps.tokens.issue(user._id.toHexString()), user: toUserView(user) });
   });
 
   router.post('/login', recordRoute, deps.loginLimiter, async (req, res) => {
     const body = parseInput(loginBody, req.body, 'body');
     const user = await deps.users.login(body.email, body.password);
-    res.json({ token: deps.tokens.issue(user._id.toHexString()), user: toUserView(user, deps.adminEmails) });
+    res.json({ token: deps.tokens.issue(user._id.toHexString()), user: toUserView(user) });
   });
 
   return router;

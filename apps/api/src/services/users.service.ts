@@ -27,6 +27,11 @@ export interface UsersService {
   login(email: string, password: string): Promise<UserDocument>;
   findById(id: string | ObjectId): Promise<UserDocument | null>;
   adminUpdate(id: ObjectId, changes: { plan?: Plan; credits?: number }): Promise<UserDocument>;
+  /**
+   * Sets or clears the stored admin flag of the account with this email (the operator's
+   * `npm run admin`); null when no account has it. `changed` is false when it already was so.
+   */
+  setAdmin(email: string, isAdmin: boolean): Promise<{ user: UserDocument; changed: boolean } | null>;
 }
 
 export function createUsersService(db: Db): UsersService {
@@ -99,6 +104,16 @@ export function createUsersService(db: Db): UsersService {
         });
       }
       return { ...before, ...changes };
+    },
+
+    async setAdmin(email, isAdmin) {
+      const before = await users.findOneAndUpdate(
+        { email_lower: email.trim().toLowerCase() },
+        { $set: { is_admin: isAdmin, updated_at: new Date() } },
+        { returnDocument: 'before' },
+      );
+      if (!before) return null;
+      return { user: { ...before, is_admin: isAdmin }, changed: (before.is_admin === true) !== isAdmin };
     },
   };
 }
