@@ -18,8 +18,9 @@ import {
 } from '@vectort/shared';
 import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import './http/request-state';
-import { authenticate, requireAuth } from './middleware/auth';
+import { authenticate, requireAuth, settleAuthBeforeErrors } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { createLoginFailureLimit } from './middleware/login-failure-limit';
 import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { authRoutes } from './routes/auth.routes';
@@ -42,6 +43,7 @@ import { registerApiGauges } from './services/api-gauges';
 import { createProjectOwners } from './services/project-owners';
 import { createProjectsService } from './services/projects.service';
 import { createPurchasesService } from './services/purchases.service';
+import { createTokenRevocations } from './services/token-revocations';
 import { createTokenService } from './services/token.service';
 import { createUsersService } from './services/users.service';
 import { createWebhooksService } from './services/webhooks.service';
@@ -72,6 +74,12 @@ export function createApp(deps: AppDeps): Express {
   const users = createUsersService(db);
   const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket });
   const tokens = createTokenService(config.jwt);
+  const revocations = createTokenRevocations({
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+    ttlSeconds: config.jwt.ttlSeconds,
+  });
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
   const generations = createGenerationsService({
@@ -83,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
     costCredits: config.generationCostCredits,
     generatorVersion: generatorVersion(config.llm),
   });
-  const auth = requireAuth(tokens, users);
+  const auth = requireAuth(tokens, users, revocations);
   const rateLimited = rateLimitedCounter(deps.metrics);
   const metrics = createMetrics(deps.metrics);
   const activeUsers = registerApiGauges({
@@ -121,6 +129,9 @@ export function createApp(deps: AppDeps): Express {
     authRoutes({
       users,
       tokens,
+      revocations,
+      auth,
+      loginFailures: createLoginFailureLimit({ redis, keyPrefix: config.redisKeyPrefix, rateLimited }),
       registerLimiter: limiter('register', 3_600_000, config.rateLimits.registerPerHour),
       loginLimiter: limiter('login', 60_000, config.rateLimits.loginPerMinute),
     }),
@@ -131,7 +142,7 @@ export function createApp(deps: AppDeps): Express {
     '/api',
     generateRoutes({
       auth,
-      authenticate: authenticate(tokens),
+      authenticate: authenticate(tokens, revocations),
       cacheRequests: metrics.cacheRequests,
       users,
       projects,
@@ -159,7 +170,7 @@ export function createApp(deps: AppDeps): Express {
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
     }),
   );
-  app.use('/api/jobs', jobsRoutes({ auth: authenticate(tokens), jobs, watcher: deps.watcher }));
+  app.use('/api/jobs', jobsRoutes({ auth: authenticate(tokens, revocations), jobs, watcher: deps.watcher }));
   app.use('/api/webhooks', webhooksRoutes({ auth, webhooks: createWebhooksService(db) }));
   app.use(
     '/api/credits',
@@ -184,6 +195,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(notFoundHandler);
+  app.use(settleAuthBeforeErrors);
   app.use(errorHandler(deps.errorReporter));
   return app;
 }

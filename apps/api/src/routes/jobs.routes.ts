@@ -14,7 +14,7 @@ const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) }
 const SSE_HEARTBEAT_MS = 15_000;
 
 export interface JobsRoutesDeps {
-  /** Token check only: polling never needs the user's document. */
+  /** Token check only: polling never needs the user's document; revocation is settled with the first read. */
   auth: RequestHandler;
   jobs: JobsService;
   watcher: JobWatcher;
@@ -30,14 +30,14 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
     const id = parseObjectId(req.params.id as string, 'Job');
     const closed = new AbortController();
     res.on('close', () => closed.abort());
-    const job = await waitForJobEnd(deps, userId, id, wait, closed.signal);
+    const job = await waitForJobEnd(deps, userId, id, wait, closed.signal, req.authCheck);
     res.json(job);
   });
 
   router.get('/:id/events', recordRoute, deps.auth, async (req, res) => {
     const userId = req.userId!;
     const id = parseObjectId(req.params.id as string, 'Job');
-    let job = await deps.jobs.getView(userId, id);
+    let job = await deps.jobs.getView(userId, id, req.authCheck);
     res.status(200).set({
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',

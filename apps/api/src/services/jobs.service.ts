@@ -12,6 +12,7 @@ import {
   type QueueName,
   type QueuePayloads,
 } from '@vectort/shared';
+import type { PendingAuthCheck } from './token-revocations';
 
 export interface JobsService {
   /**
@@ -35,8 +36,11 @@ export interface JobsService {
   discard(id: ObjectId): Promise<void>;
   /** The user's own job, or 404. */
   get(userId: ObjectId, id: ObjectId): Promise<JobDocument>;
-  /** The user's own job's status object, from Redis when it can, else MongoDB; or 404. */
-  getView(userId: ObjectId, id: ObjectId): Promise<JobView>;
+  /**
+   * The user's own job's status object, from Redis when it can, else MongoDB; or 404. A
+   * pending revocation check is settled with the same Redis read.
+   */
+  getView(userId: ObjectId, id: ObjectId, authCheck?: PendingAuthCheck): Promise<JobView>;
 }
 
 type NewJob = Omit<
@@ -91,8 +95,10 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>, view
       return job;
     },
 
-    async getView(userId, id) {
-      return (await views.get(id.toHexString(), userId.toHexString())) ?? toJobView(await service.get(userId, id));
+    async getView(userId, id, authCheck) {
+      const { view, also } = await views.read(id.toHexString(), userId.toHexString(), authCheck?.keys ?? []);
+      await authCheck?.settle(also);
+      return view ?? toJobView(await service.get(userId, id));
     },
   };
   return service;

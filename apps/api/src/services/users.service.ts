@@ -32,6 +32,10 @@ export interface UsersService {
    * `npm run admin`); null when no account has it. `changed` is false when it already was so.
    */
   setAdmin(email: string, isAdmin: boolean): Promise<{ user: UserDocument; changed: boolean } | null>;
+  /** Whether `password` is the user's current one (false for an unknown user). */
+  verifyPassword(id: ObjectId, password: string): Promise<boolean>;
+  /** Stores a new password (hashed). Revoking the user's tokens is the caller's other half. */
+  setPassword(id: ObjectId, password: string): Promise<void>;
 }
 
 export function createUsersService(db: Db): UsersService {
@@ -82,7 +86,10 @@ export function createUsersService(db: Db): UsersService {
 
     async findById(id) {
       if (typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id)) return null;
-      return users.findOne({ _id: typeof id === 'string' ? new ObjectId(id) : id }, { projection: { applied_ops: 0 } });
+      return users.findOne(
+        { _id: typeof id === 'string' ? new ObjectId(id) : id },
+        { projection: { applied_ops: 0, revoked_tokens: 0 } },
+      );
     },
 
     async adminUpdate(id, changes) {
@@ -104,6 +111,17 @@ export function createUsersService(db: Db): UsersService {
         });
       }
       return { ...before, ...changes };
+    },
+
+    async verifyPassword(id, password) {
+      const user = await users.findOne({ _id: id }, { projection: { password_hash: 1 } });
+      return verify(user?.password_hash ?? (await dummyHash), password).then((ok) => ok && user !== null);
+    },
+
+    async setPassword(id, password) {
+      const password_hash = await hash(password, HASH_OPTIONS);
+      const result = await users.updateOne({ _id: id }, { $set: { password_hash, updated_at: new Date() } });
+      if (result.matchedCount === 0) throw new NotFoundError('User');
     },
 
     async setAdmin(email, isAdmin) {

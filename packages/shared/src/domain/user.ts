@@ -24,6 +24,13 @@ export interface UserDocument {
    * route: registering an address proves nothing about owning it. Absent means not an admin.
    */
   is_admin?: boolean;
+  /**
+   * Set by a password change: tokens issued up to this instant are revoked. The durable copy
+   * of what Redis holds for the hot paths (see the API's token-revocations.ts).
+   */
+  tokens_valid_after?: Date;
+  /** Logged-out tokens that have not expired yet (id and expiry), bounded; never sent to clients. */
+  revoked_tokens?: { jti: string; exp: Date }[];
 }
 
 /** The `user` object of API.md. */

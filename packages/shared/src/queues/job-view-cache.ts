@@ -21,15 +21,28 @@ export interface JobViewCache {
    * user's, or an unfinished view too old to trust (a write that failed after MongoDB's).
    */
   get(jobId: string, userId: string): Promise<JobView | null>;
+  /**
+   * {@link get}, reading `alsoRead` keys in the same MGET (the API's revocation check); when
+   * Redis fails, the view and every extra value are null.
+   */
+  read(jobId: string, userId: string, alsoRead: string[]): Promise<{ view: JobView | null; also: (string | null)[] }>;
 }
 
 /**
  * Job status objects kept in Redis next to their durable record, so clients polling jobs (the
  * busiest read of the API) do not reach MongoDB. Writers update MongoDB first, then this.
  */
+function trusted(raw: string | null, userId: string): JobView | null {
+  if (!raw) return null;
+  const cached = JSON.parse(raw) as Cached;
+  if (cached.user_id !== userId) return null;
+  if (!isFinished(cached.view.status) && Date.now() - cached.at > UNFINISHED_TRUST_MS) return null;
+  return cached.view;
+}
+
 export function createJobViewCache(redis: Redis, keyPrefix: string): JobViewCache {
   const key = (id: string) => `${keyPrefix}:job:${id}`;
-  return {
+  const cache: JobViewCache = {
     async put(view, userId) {
       const value: Cached = { view, user_id: userId, at: Date.now() };
       await redis
@@ -40,12 +53,14 @@ export function createJobViewCache(redis: Redis, keyPrefix: string): JobViewCach
         .catch(() => undefined);
     },
     async get(jobId, userId) {
-      const raw = await redis.get(key(jobId)).catch(() => null);
-      if (!raw) return null;
-      const cached = JSON.parse(raw) as Cached;
-      if (cached.user_id !== userId) return null;
-      if (!isFinished(cached.view.status) && Date.now() - cached.at > UNFINISHED_TRUST_MS) return null;
-      return cached.view;
+      return (await cache.read(jobId, userId, [])).view;
+    },
+    async read(jobId, userId, alsoRead) {
+      const [raw = null, ...also] = await redis
+        .mget(key(jobId), ...alsoRead)
+        .catch(() => [null, ...alsoRead.map(() => null)]);
+      return { view: trusted(raw, userId), also };
     },
   };
+  return cache;
 }
