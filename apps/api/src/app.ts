@@ -20,7 +20,7 @@ import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import './http/request-state';
 import { authenticate, requireAuth, settleAuthBeforeErrors } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
-import { createLoginFailureLimit } from './middleware/login-failure-limit';
+import { createAdminFailureLimit, createLoginFailureLimit } from './middleware/failure-limit';
 import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { authRoutes } from './routes/auth.routes';
@@ -115,7 +115,12 @@ export function createApp(deps: AppDeps): Express {
   if (config.adminUser && config.adminPassword) {
     app.use(
       BULL_BOARD_PATH,
-      bullBoardRouter({ queues: deps.queues, user: config.adminUser, password: config.adminPassword }),
+      bullBoardRouter({
+        queues: deps.queues,
+        user: config.adminUser,
+        password: config.adminPassword,
+        failures: createAdminFailureLimit({ redis, keyPrefix: config.redisKeyPrefix, rateLimited }),
+      }),
     );
   }
   app.use(express.json({ limit: '1mb' }));

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { UnauthorizedError, toUserView, type UserDocument } from '@vectort/shared';
 import { parseInput } from '../http/validate';
-import type { LoginFailureLimit } from '../middleware/login-failure-limit';
+import type { FailureLimit } from '../middleware/failure-limit';
 import { recordRoute } from '../middleware/request-context';
 import type { TokenRevocations } from '../services/token-revocations';
 import type { TokenService } from '../services/token.service';
@@ -36,7 +36,7 @@ export interface AuthRoutesDeps {
   registerLimiter: RequestHandler;
   loginLimiter: RequestHandler;
   /** Failed logins per (email, client IP): API.md, "Rate limits". */
-  loginFailures: LoginFailureLimit;
+  loginFailures: FailureLimit;
 }
 
 export function authRoutes(deps: AuthRoutesDeps): Router {
