@@ -67,7 +67,12 @@ export function createWorkers(deps: WorkerDeps): Workers {
     keyPrefix: config.redisKeyPrefix,
     ttlSeconds: config.cacheTtlSeconds,
   });
-  const record = createJobRecord(db, redis, config.redisKeyPrefix, createWebhookEnqueuer(deps.queues.webhook, logger));
+  const record = createJobRecord(
+    db,
+    redis,
+    config.redisKeyPrefix,
+    createWebhookEnqueuer({ db, queue: deps.queues.webhook, logger }),
+  );
 
   const processors: Record<QueueName, Processor> = {
     generate: createGenerateProcessor({

@@ -34,6 +34,7 @@ export * from './webhooks/webhook-signing';
 export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-secrets';
 export * from './webhooks/webhook-delivery';
+export * from './webhooks/enqueue-webhook-delivery';
 export * from './webhooks/webhook-retry-schedule';
 export * from './metrics/metrics';
 export * from './observability/error-reporter';
