@@ -351,8 +351,11 @@ describe('forged webhook jobs (finding 7)', () => {
     for (;;) {
       const job = await queue.getJob(jobId);
       const state = job ? await job.getState() : 'missing';
-      if (state === 'failed' || state === 'completed')
-        return { state, reason: job!.failedReason, value: job!.returnvalue };
+      if (state === 'failed' || state === 'completed') {
+        // Read again: the snapshot above may predate the end the state now reports.
+        const ended = (await queue.getJob(jobId))!;
+        return { state, reason: ended.failedReason, value: ended.returnvalue };
+      }
       if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state}`);
       await new Promise((r) => setTimeout(r, 50));
     }
