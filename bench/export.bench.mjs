@@ -187,7 +187,6 @@ const env = {
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
   LLM_PROVIDER: 'offline',
   LOG_LEVEL: 'warn',
-  ADMIN_EMAILS: 'bench-admin@example.com',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const apiPort = await freePort();
@@ -212,7 +211,7 @@ try {
       async () => (await fetch(`${apiUrl}/readyz`)).ok,
     ),
   );
-  const { token, userId, projectId } = await benchUser(apiUrl);
+  const { token, userId, projectId } = await benchUser(apiUrl, env);
   const insertGeneration = async (files) => {
     const id = new ObjectId();
     await mongo

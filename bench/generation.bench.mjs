@@ -42,7 +42,6 @@ const env = {
   // The 0 ms LLM: no pause between live-output chunks.
   OFFLINE_STREAM_CHUNK_MS: '0',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  ADMIN_EMAILS: 'bench-admin@example.com',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -95,7 +94,7 @@ try {
     );
   worker = await startWorker();
 
-  const { token, projectId } = await benchUser(apiUrl);
+  const { token, projectId } = await benchUser(apiUrl, env);
   const generateUrl = `${apiUrl}/api/projects/${projectId}/generate`;
   const waitFor = async (jobId) => json('GET', `${apiUrl}/api/jobs/${jobId}?wait=30`, { token });
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { REPO_ROOT } from '../scripts/lib/proc.mjs';
+import { REPO_ROOT, run } from '../scripts/lib/proc.mjs';
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -87,13 +87,20 @@ export const percentile = (xs, p) => {
 export const fmt = (n, digits = 2) => Number(n).toFixed(digits);
 
 /**
- * An enterprise user (no rate limit) with credits to spare, made so by an admin (the API must
- * run with `ADMIN_EMAILS=bench-admin@example.com`), and one project of theirs: `{ token, userId, projectId }`.
+ * An enterprise user (no rate limit) with credits to spare, made so by an admin, and one
+ * project of theirs: `{ token, userId, projectId }`. The admin is made as an operator makes one,
+ * with the admin command (what `npm run admin -- grant` runs) on the API's environment `env`.
  */
-export async function benchUser(apiUrl) {
+export async function benchUser(apiUrl, env) {
   const admin = await json('POST', `${apiUrl}/api/auth/register`, {
     body: { email: 'bench-admin@example.com', password: 'bench-password' },
   });
+  const granted = await run(
+    process.execPath,
+    [path.join(REPO_ROOT, 'apps/api/dist/admin/admin-cli.js'), 'grant', 'bench-admin@example.com'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (granted !== 0) throw new Error(`the admin command exited with ${granted}`);
   const user = await json('POST', `${apiUrl}/api/auth/register`, {
     body: { email: 'bench@example.com', password: 'bench-password' },
   });

@@ -76,7 +76,8 @@ async function main() {
   log(`build (tsc -b) done in ${since(t)}`);
   if (stopping) return;
 
-  const defaults = { PORT: '8001', WORKER_METRICS_PORT: '9464', NODE_ENV: 'development' };
+  // PAYMENT_PROVIDER=test: local purchases grant at once. The apps never pick it on their own.
+  const defaults = { PORT: '8001', WORKER_METRICS_PORT: '9464', NODE_ENV: 'development', PAYMENT_PROVIDER: 'test' };
   const env = { ...defaults, ...svc.env, ...dotenv, ...process.env };
   if (!env.JWT_SECRET) env.JWT_SECRET = devJwtSecret(config(userEnv).dataDir);
 

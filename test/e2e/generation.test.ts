@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { ADMIN_CLI, runNode } from '../support/admin';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm-server';
 import { balance, createProject, generate, waitForJob } from '../support/http';
 import { startStack, type Stack } from '../support/stack';
@@ -17,7 +18,6 @@ beforeAll(async () => {
     LLM_TIMEOUT_SECONDS: '10',
     WORKER_LOCK_DURATION_MS: '2000',
     LLM_LEASE_TTL_MS: '2000',
-    ADMIN_EMAILS: 'admin@example.com',
   });
 }, 60_000);
 
@@ -291,6 +291,7 @@ describe('credits and failures', () => {
               .post('/api/auth/login')
               .send({ email: 'admin@example.com', password: 'password-admin' })
           ).body.token;
+    expect((await runNode([ADMIN_CLI, 'grant', 'admin@example.com'], stack.env)).code).toBe(0);
     await request(stack.apiUrl)
       .patch(`/api/admin/users/${u.id}`)
       .set('Authorization', `Bearer ${adminToken}`)

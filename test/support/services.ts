@@ -14,6 +14,8 @@ export function serviceEnv(): Record<string, string> {
     S3_FORCE_PATH_STYLE: 'true',
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
+    // As `npm test` sets it: the free-credits provider is only ever used when named.
+    PAYMENT_PROVIDER: process.env.PAYMENT_PROVIDER ?? 'test',
   };
 }
 

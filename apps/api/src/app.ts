@@ -18,8 +18,9 @@ import {
 } from '@vectort/shared';
 import { BULL_BOARD_PATH, bullBoardRouter } from './admin/bull-board';
 import './http/request-state';
-import { authenticate, requireAuth } from './middleware/auth';
+import { authenticate, requireAuth, settleAuthBeforeErrors } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { createAdminFailureLimit, createLoginFailureLimit } from './middleware/failure-limit';
 import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApiDocument } from './openapi/openapi-document';
@@ -48,6 +49,7 @@ import { registerApiGauges } from './services/api-gauges';
 import { createProjectOwners } from './services/project-owners';
 import { createProjectsService } from './services/projects.service';
 import { createPurchasesService } from './services/purchases.service';
+import { createTokenRevocations } from './services/token-revocations';
 import { createTokenService } from './services/token.service';
 import { createUsersService } from './services/users.service';
 import { createWebhooksService } from './services/webhooks.service';
@@ -78,6 +80,12 @@ export function createApp(deps: AppDeps): Express {
   const users = createUsersService(db);
   const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket });
   const tokens = createTokenService(config.jwt);
+  const revocations = createTokenRevocations({
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+    ttlSeconds: config.jwt.ttlSeconds,
+  });
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
   const store = createGenerationStore({
@@ -95,7 +103,7 @@ export function createApp(deps: AppDeps): Express {
     costCredits: config.generationCostCredits,
     generatorVersion: generatorVersion(config.llm),
   });
-  const auth = requireAuth(tokens, users);
+  const auth = requireAuth(tokens, users, revocations);
   const rateLimited = rateLimitedCounter(deps.metrics);
   const metrics = createMetrics(deps.metrics);
   const activeUsers = registerApiGauges({
@@ -119,31 +127,40 @@ export function createApp(deps: AppDeps): Express {
   if (config.adminUser && config.adminPassword) {
     app.use(
       BULL_BOARD_PATH,
-      bullBoardRouter({ queues: deps.queues, user: config.adminUser, password: config.adminPassword }),
+      bullBoardRouter({
+        queues: deps.queues,
+        user: config.adminUser,
+        password: config.adminPassword,
+        failures: createAdminFailureLimit({ redis, keyPrefix: config.redisKeyPrefix, rateLimited }),
+      }),
     );
   }
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes({ db, redis, s3: deps.s3, bucket: config.s3.bucket }));
   app.use(docsRoutes({ document: buildOpenApiDocument() }));
-  app.use(metricsRoutes({ registry: deps.metrics, token: config.metricsToken }));
+  app.use(
+    metricsRoutes({ registry: deps.metrics, token: config.metricsToken, production: config.nodeEnv === 'production' }),
+  );
   app.use(
     '/api/auth',
     authRoutes({
       users,
       tokens,
-      adminEmails: config.adminEmails,
+      revocations,
+      auth,
+      loginFailures: createLoginFailureLimit({ redis, keyPrefix: config.redisKeyPrefix, rateLimited }),
       registerLimiter: limiter('register', 3_600_000, config.rateLimits.registerPerHour),
       loginLimiter: limiter('login', 60_000, config.rateLimits.loginPerMinute),
     }),
   );
-  app.use('/api', usersRoutes({ users, adminEmails: config.adminEmails, auth }));
+  app.use('/api', usersRoutes({ users, auth }));
   app.use('/api/projects', projectsRoutes({ projects, owners, auth }));
   app.use(
     '/api',
     generateRoutes({
       auth,
-      authenticate: authenticate(tokens),
+      authenticate: authenticate(tokens, revocations),
       cacheRequests: metrics.cacheRequests,
       users,
       projects,
@@ -157,7 +174,7 @@ export function createApp(deps: AppDeps): Express {
     '/api',
     editsRoutes({
       auth,
-      authenticate: authenticate(tokens),
+      authenticate: authenticate(tokens, revocations),
       cacheRequests: metrics.cacheRequests,
       users,
       edits: createEditsService({
@@ -195,7 +212,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/api/jobs',
     jobsRoutes({
-      auth: authenticate(tokens),
+      auth: authenticate(tokens, revocations),
       jobs,
       watcher: deps.watcher,
       redis,
@@ -243,6 +260,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(notFoundHandler);
+  app.use(settleAuthBeforeErrors);
   app.use(errorHandler(deps.errorReporter));
   return app;
 }

@@ -11,6 +11,7 @@ import {
   createS3,
   createStoreRoundTrips,
   ensureIndexes,
+  logConfigWarnings,
   logProcessWarnings,
   waitForRedis,
 } from '@vectort/shared';
@@ -20,6 +21,7 @@ import { createJobWatcher } from './services/job-watcher';
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'api', level: config.logLevel });
   logProcessWarnings(logger);
+  logConfigWarnings(logger, config);
   if (config.jwt.generated)
     logger.warn('jwt_secret_generated', { detail: 'JWT_SECRET unset: tokens last only as long as this process' });
 

@@ -1,12 +1,13 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../../test/support/test-app';
+import { grantAdmin } from '../../../test/support/admin';
 import { bearer, registerUser } from '../../../test/support/users';
 
 let app: TestApp;
 
 beforeAll(async () => {
-  app = await startTestApp('auth', { RATE_LIMIT_REGISTER_PER_HOUR: '1000', ADMIN_EMAILS: 'Boss@Example.com' });
+  app = await startTestApp('auth', { RATE_LIMIT_REGISTER_PER_HOUR: '1000' });
 });
 afterAll(() => app.close());
 
@@ -143,12 +144,13 @@ describe('tokens', () => {
 });
 
 describe('admin user updates', () => {
-  it('lets an ADMIN_EMAILS user change plan and credits, and nobody else', async () => {
+  it('lets a user with the stored admin flag change plan and credits, and nobody else', async () => {
     const target = await registerUser(app.baseUrl, 'target');
     const admin = await request(app.baseUrl)
       .post('/api/auth/register')
       .send({ email: 'boss@example.com', password: 'password-boss' });
-    expect(admin.body.user.is_admin).toBe(true);
+    expect(admin.body.user.is_admin).toBe(false);
+    await grantAdmin(app.db, 'Boss@Example.com');
 
     const denied = await request(app.baseUrl)
       .patch(`/api/admin/users/${target.id}`)

@@ -133,10 +133,12 @@ it('holds the hourly limit and the balance under concurrent purchases', async ()
 describe('payment provider configuration', () => {
   const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
 
-  it('defaults to the test provider outside production and to none in production', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).payments.provider).toBe('test');
-    expect(loadConfig({ NODE_ENV: 'test' }).payments.provider).toBe('test');
+  it('uses the test provider only when PAYMENT_PROVIDER=test is named, whatever NODE_ENV says', () => {
+    expect(loadConfig({}).payments.provider).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'development' }).payments.provider).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'test' }).payments.provider).toBeUndefined();
     expect(loadConfig(production).payments.provider).toBeUndefined();
+    expect(loadConfig({ PAYMENT_PROVIDER: 'test' }).payments.provider).toBe('test');
     expect(loadConfig({ ...production, PAYMENT_PROVIDER: 'test' }).payments.provider).toBe('test');
     expect(loadConfig({ NODE_ENV: 'development', PAYMENT_PROVIDER: 'none' }).payments.provider).toBeUndefined();
     expect(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' })).toThrow(ConfigError);
@@ -144,7 +146,11 @@ describe('payment provider configuration', () => {
   });
 
   it('refuses purchases in production unless PAYMENT_PROVIDER names a provider: 503, nothing granted', async () => {
-    const prod = await startTestApp('purchaseprod', { ...production, RATE_LIMIT_REGISTER_PER_HOUR: '1000' });
+    const prod = await startTestApp('purchaseprod', {
+      ...production,
+      PAYMENT_PROVIDER: '',
+      RATE_LIMIT_REGISTER_PER_HOUR: '1000',
+    });
     try {
       const u = await registerUser(prod.baseUrl, 'prod');
       const res = await request(prod.baseUrl)

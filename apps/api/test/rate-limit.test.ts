@@ -1,6 +1,7 @@
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
 import type { Plan } from '@vectort/shared';
+import { registerAdmin } from '../../../test/support/admin';
 import { createProject, generate } from '../../../test/support/http';
 import { startTestApp, type TestApp } from '../../../test/support/test-app';
 import { bearer, registerUser, type TestUser } from '../../../test/support/users';
@@ -11,11 +12,8 @@ let app: TestApp;
 let admin: TestUser;
 
 beforeAll(async () => {
-  app = await startTestApp('ratelimit', { RATE_LIMIT_REGISTER_PER_HOUR: '1000', ADMIN_EMAILS: ADMIN_EMAIL });
-  const res = await request(app.baseUrl)
-    .post('/api/auth/register')
-    .send({ email: ADMIN_EMAIL, password: 'admin-password' });
-  admin = { token: res.body.token, id: res.body.user.id, email: ADMIN_EMAIL, password: 'admin-password' };
+  app = await startTestApp('ratelimit', { RATE_LIMIT_REGISTER_PER_HOUR: '1000' });
+  admin = await registerAdmin(app.baseUrl, app.db, ADMIN_EMAIL);
 });
 afterAll(() => app.close());
 

@@ -10,6 +10,7 @@ import {
   createS3,
   createStoreRoundTrips,
   ensureIndexes,
+  logConfigWarnings,
   logProcessWarnings,
   waitForRedis,
 } from '@vectort/shared';
@@ -20,6 +21,7 @@ import { createWorkers } from './worker-app';
 async function main(): Promise<void> {
   const logger = createLogger({ service: 'worker', level: config.logLevel });
   logProcessWarnings(logger);
+  logConfigWarnings(logger, config);
 
   const mongo = await createMongo({ mongoUrl: config.mongoUrl });
   await ensureIndexes(mongo.db);

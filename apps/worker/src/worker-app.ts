@@ -71,7 +71,12 @@ export function createWorkers(deps: WorkerDeps): Workers {
     keyPrefix: config.redisKeyPrefix,
     ttlSeconds: config.cacheTtlSeconds,
   });
-  const record = createJobRecord(db, redis, config.redisKeyPrefix, createWebhookEnqueuer(deps.queues.webhook, logger));
+  const record = createJobRecord(
+    db,
+    redis,
+    config.redisKeyPrefix,
+    createWebhookEnqueuer({ db, queue: deps.queues.webhook, logger }),
+  );
   const ledger = createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix });
   const cancels = createCancelWatcher(redis, config.redisKeyPrefix);
   const model = config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model;

@@ -1,5 +1,6 @@
 export * from './config/config';
 export * from './config/dotenv';
+export * from './config/config-warnings';
 export * from './clients/mongo';
 export * from './clients/redis';
 export * from './clients/s3';
@@ -35,6 +36,7 @@ export * from './webhooks/webhook-signing';
 export * from './webhooks/webhook-events';
 export * from './webhooks/webhook-secrets';
 export * from './webhooks/webhook-delivery';
+export * from './webhooks/enqueue-webhook-delivery';
 export * from './webhooks/webhook-retry-schedule';
 export * from './metrics/metrics';
 export * from './metrics/store-round-trips';

@@ -36,11 +36,15 @@ describe('loadConfig', () => {
     const config = loadConfig({
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       S3_FORCE_PATH_STYLE: '1',
-      ADMIN_EMAILS: ' Boss@Example.com, ops@example.com ,',
     });
     expect(config.webhookAllowPrivateNetworks).toBe(true);
     expect(config.s3.forcePathStyle).toBe(true);
-    expect(config.adminEmails).toEqual(['boss@example.com', 'ops@example.com']);
+  });
+
+  it('no longer reads ADMIN_EMAILS: it only notes that it is set, to warn', () => {
+    expect(loadConfig({ ADMIN_EMAILS: 'boss@example.com' }).adminEmailsIgnored).toBe(true);
+    expect(loadConfig({}).adminEmailsIgnored).toBe(false);
+    expect(JSON.stringify(loadConfig({ ADMIN_EMAILS: 'boss@example.com' }))).not.toContain('boss@example.com');
   });
 
   it.each([

@@ -25,6 +25,30 @@ describe('redact', () => {
   });
 });
 
+describe('redact: connection-string passwords with URL-special characters (issue 11, finding 15)', () => {
+  it.each([
+    ['a slash', 'mongodb://app:pa/ss@db:27017/vectort', 'pa/ss'],
+    ['several slashes', 'redis://:a/b/c//d@cache:6379/0', 'a/b/c//d'],
+    ['a question mark and hash', 'postgres://u:p?x#y@pg/db', 'p?x#y'],
+    ['a colon', 'amqp://u:p:q@mq', 'p:q'],
+    ['an at sign', 'mongodb://u:p@ss@db/x', 'p@ss'],
+    ['percent and brackets', 'rediss://u:%2F[x]!$&@h:1', '%2F[x]!$&'],
+  ])('masks a password holding %s', (_label, url, password) => {
+    const out = redact(`connect failed: ${url} (retrying)`) as string;
+    expect(out).not.toContain(password);
+    expect(out).toContain(REDACTED);
+    expect(out).toMatch(/\(retrying\)$/);
+    // Under a key too, and inside errors.
+    expect(JSON.stringify(redact({ mongo_url: url, error: new Error(`at ${url}`) }))).not.toContain(password);
+  });
+
+  it('keeps URLs without credentials as they are', () => {
+    expect(redact('GET https://example.com/a/b?c=d#e and redis://cache:6379/0')).toBe(
+      'GET https://example.com/a/b?c=d#e and redis://cache:6379/0',
+    );
+  });
+});
+
 describe('createLogger', () => {
   it('writes one JSON object per line with timestamp, level, service and redacted fields', () => {
     const capture = new LogCapture();

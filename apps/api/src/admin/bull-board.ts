@@ -4,6 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type RequestHandler } from 'express';
 import { ForbiddenError, QUEUE_NAMES, type QueueName } from '@vectort/shared';
+import type { FailureLimit } from '../middleware/failure-limit';
 import { basicAuth } from './basic-auth';
 
 /** Where the Bull Board UI lives. */
@@ -13,6 +14,8 @@ export interface BullBoardOptions {
   queues: Record<QueueName, Queue>;
   user: string;
   password: string;
+  /** Failed Basic auth per client IP: 429 once over the limit (a brute-force stopper). */
+  failures?: FailureLimit;
 }
 
 /** Labels the access log line; Bull Board's own routes are invisible to `recordRoute`. */
@@ -58,7 +61,7 @@ export function bullBoardRouter(options: BullBoardOptions): Router {
   const router = Router();
   router.use(
     recordAdminRoute,
-    basicAuth(options.user, options.password, 'Vectort admin'),
+    basicAuth(options.user, options.password, 'Vectort admin', options.failures),
     sameSiteWrites,
     serverAdapter.getRouter(),
   );

@@ -1,5 +1,7 @@
 import type { ObjectId } from 'mongodb';
 import type { Logger, UserDocument } from '@vectort/shared';
+import type { PendingAuthCheck } from '../services/token-revocations';
+import type { TokenClaims } from '../services/token.service';
 
 // Per-request state the middleware chain attaches to express's Request.
 declare global {
@@ -12,6 +14,10 @@ declare global {
       log: Logger;
       /** The token's user id, set by `authenticate`. */
       userId?: ObjectId;
+      /** The verified token's claims, set by `authenticate`. */
+      token?: TokenClaims;
+      /** Whether the token is revoked, still to be settled on token-only fast paths. */
+      authCheck?: PendingAuthCheck;
       /** The authenticated user, set by `requireAuth` or `loadUser`. */
       user?: UserDocument;
       /** The matched route's template (`/api/projects/:id`), set by `recordRoute`. */

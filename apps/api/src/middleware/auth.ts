@@ -1,21 +1,57 @@
-import type { Request, RequestHandler } from 'express';
-import { ObjectId } from 'mongodb';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ForbiddenError, UnauthorizedError, type UserDocument } from '@vectort/shared';
+import type { TokenRevocations } from '../services/token-revocations';
 import type { TokenService } from '../services/token.service';
 import type { UsersService } from '../services/users.service';
 
+function verifyBearer(req: Request, tokens: TokenService, revocations: TokenRevocations): void {
+  const match = req.get('authorization')?.match(/^Bearer ([A-Za-z0-9._-]+)$/);
+  if (!match) throw new UnauthorizedError('Missing or malformed bearer token');
+  const claims = tokens.verifyClaims(match[1]!);
+  req.token = claims;
+  req.userId = claims.userObjectId;
+  req.authCheck = revocations.pending(claims);
+  req.log = req.log.child({ user_id: claims.userId });
+}
+
 /**
- * Requires `Authorization: Bearer <jwt>` and sets `req.userId`, without reading the database:
- * for hot paths (cache hits) that load the user only when they need it (`loadUser`).
+ * A response must never leave before its token's revocation check: a fast-path route that
+ * forgot to settle it fails closed (500, logged) instead of answering a revoked token.
  */
-export function authenticate(tokens: TokenService): RequestHandler {
-  return (req, _res, next) => {
-    const match = req.get('authorization')?.match(/^Bearer ([A-Za-z0-9._-]+)$/);
-    if (!match) throw new UnauthorizedError('Missing or malformed bearer token');
-    const userId = tokens.verify(match[1]!);
-    if (!ObjectId.isValid(userId)) throw new UnauthorizedError('Invalid token');
-    req.userId = new ObjectId(userId);
-    req.log = req.log.child({ user_id: userId });
+function refuseUnsettled(req: Request, res: Response): void {
+  const writeHead = res.writeHead;
+  let refused = false;
+  res.writeHead = function guarded(this: Response, ...args: Parameters<Response['writeHead']>) {
+    if (!refused && req.authCheck && !req.authCheck.settled) {
+      refused = true;
+      throw new Error(`${req.routeTemplate ?? req.path} answered before settling the token's revocation check`);
+    }
+    return writeHead.apply(this, args);
+  } as Response['writeHead'];
+}
+
+/**
+ * Error middleware, before the error handler: a fast-path request that failed before its
+ * revocation check (a malformed id, a 404) settles it now, so a revoked token gets 401 there too.
+ */
+export const settleAuthBeforeErrors: ErrorRequestHandler = (err, req, _res, next) => {
+  if (!req.authCheck || req.authCheck.settled) return next(err);
+  req.authCheck.settleAlone().then(
+    () => next(err),
+    (authErr: unknown) => next(authErr instanceof UnauthorizedError ? authErr : err),
+  );
+};
+
+/**
+ * Requires `Authorization: Bearer <jwt>` and sets `req.userId`, without reading MongoDB: for
+ * token-only fast paths (cache hits, job polls). The revocation check is left in
+ * `req.authCheck` for the route to settle with the Redis read it makes anyway (its keys go into
+ * the same MGET); a response sent before that is refused.
+ */
+export function authenticate(tokens: TokenService, revocations: TokenRevocations): RequestHandler {
+  return (req, res, next) => {
+    verifyBearer(req, tokens, revocations);
+    refuseUnsettled(req, res);
     next();
   };
 }
@@ -28,20 +64,28 @@ export async function loadUser(req: Request, users: UsersService): Promise<UserD
   return user;
 }
 
-/** `authenticate`, then the user itself, so plan and credit changes apply at once. */
-export function requireAuth(tokens: TokenService, users: UsersService): RequestHandler {
-  const check = authenticate(tokens);
-  return async (req, res, next) => {
-    check(req, res, () => undefined);
-    await loadUser(req, users);
+/**
+ * The token, its revocation check (one Redis read, alongside the user's MongoDB read) and the
+ * user itself, so plan, credit and admin changes apply at once.
+ */
+export function requireAuth(tokens: TokenService, users: UsersService, revocations: TokenRevocations): RequestHandler {
+  return async (req, _res, next) => {
+    verifyBearer(req, tokens, revocations);
+    const [loaded, checked] = await Promise.allSettled([loadUser(req, users), req.authCheck!.settleAlone()]);
+    if (checked.status === 'rejected') throw checked.reason;
+    if (loaded.status === 'rejected') throw loaded.reason;
     next();
   };
 }
 
-/** Admins are the users whose email is in `ADMIN_EMAILS`. Must follow `requireAuth`. */
-export function requireAdmin(adminEmails: readonly string[]): RequestHandler {
+/**
+ * Admins are the users whose stored `is_admin` flag is set (by `npm run admin`). Must follow
+ * `requireAuth`: the flag is read from the user document loaded for this request, never from
+ * the token, so a revoke applies on the next request.
+ */
+export function requireAdmin(): RequestHandler {
   return (req, _res, next) => {
-    if (!req.user || !adminEmails.includes(req.user.email_lower)) throw new ForbiddenError('Admins only');
+    if (req.user?.is_admin !== true) throw new ForbiddenError('Admins only');
     next();
   };
 }

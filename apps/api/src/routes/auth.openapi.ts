@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { errorResponses, json, rateLimitHeaders } from '../openapi/openapi-components';
+import { BEARER, empty, errorResponses, json, rateLimitHeaders } from '../openapi/openapi-components';
 import { tokenResponse } from '../openapi/view-schemas';
-import { loginBody, registerBody } from './auth.routes';
+import { loginBody, passwordBody, registerBody } from './auth.routes';
 
 /** `/api/auth/*` (auth.routes.ts). */
 export function registerAuthOperations(registry: OpenAPIRegistry): void {
@@ -29,5 +29,25 @@ export function registerAuthOperations(registry: OpenAPIRegistry): void {
       200: json('A token', tokenResponse, rateLimitHeaders),
       ...errorResponses(400, 401, 413, 429),
     },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/logout',
+    operationId: 'logout',
+    tags: ['auth'],
+    summary: 'Revoke the token used',
+    security: BEARER,
+    responses: { 204: empty('Revoked'), ...errorResponses(401) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/auth/password',
+    operationId: 'changePassword',
+    tags: ['auth'],
+    summary: 'Change the password; every earlier token of the user is revoked',
+    description: 'A wrong `current_password` is 401 and counts as a failed login of that (email, IP).',
+    security: BEARER,
+    request: { body: { required: true, content: { 'application/json': { schema: passwordBody } } } },
+    responses: { 204: empty('Changed'), ...errorResponses(400, 401, 413, 429) },
   });
 }

@@ -48,6 +48,8 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
   const body = editBody(deps.allowPrivateWebhooks);
 
   router.post('/generations/:id/edits', recordRoute, deps.authenticate, async (req, res) => {
+    // Edits read MongoDB anyway: the revocation check runs on its own, before any replay.
+    await req.authCheck?.settleAlone();
     const userId = req.userId!;
     const generationId = parseObjectId(req.params.id as string, 'Generation');
     const input = parseInput(body, req.body, 'body');

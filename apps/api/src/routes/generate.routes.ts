@@ -68,6 +68,8 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     const rawKey = req.get('idempotency-key');
     const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey, 'header');
 
+    // A replay reads Redis on its own path: settle the revocation check first.
+    if (key) await req.authCheck!.settleAlone();
     const claim = key
       ? await deps.idempotency.claim(userId.toHexString(), key, fingerprintOf([projectId.toHexString(), input]))
       : undefined;
@@ -80,10 +82,16 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     try {
       // On a likely miss the user (plan, credits) is read while the cache's MongoDB tier is.
       let userLoad: Promise<UserDocument> | undefined;
-      const hit = await deps.generations.tryCache(userId, projectId, input, () => {
-        userLoad = loadUser(req, deps.users);
-        userLoad.catch(() => undefined);
-      });
+      const hit = await deps.generations.tryCache(
+        userId,
+        projectId,
+        input,
+        () => {
+          userLoad = loadUser(req, deps.users);
+          userLoad.catch(() => undefined);
+        },
+        req.authCheck,
+      );
       deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss', kind: 'generate' });
       if (hit) {
         response = {

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { isFinished } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
@@ -14,7 +15,7 @@ import type { StreamSlots } from '../services/stream-slots';
 export const waitQuery = z.object({ wait: z.coerce.number().min(0).max(30).default(0) });
 
 export interface JobsRoutesDeps {
-  /** Token check only: polling never needs the user's document. */
+  /** Token check only: polling never needs the user's document; revocation is settled with the first read. */
   auth: RequestHandler;
   jobs: JobsService;
   watcher: JobWatcher;
@@ -38,14 +39,20 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
     const userId = req.userId!;
     const id = parseObjectId(req.params.id as string, 'Job');
     if (wait === 0) {
-      res.json(await deps.jobs.getView(userId, id));
+      res.json(await deps.jobs.getView(userId, id, { authCheck: req.authCheck }));
+      return;
+    }
+    // The first read settles the revocation check (and 404s) before a slot is taken.
+    const first = await deps.jobs.getView(userId, id, { authCheck: req.authCheck });
+    if (isFinished(first.status)) {
+      res.json(first);
       return;
     }
     const slot = await deps.slots.acquire(userId.toHexString());
     try {
       const closed = new AbortController();
       res.on('close', () => closed.abort());
-      res.json(await waitForJobEnd(deps, userId, id, wait, closed.signal));
+      res.json(await waitForJobEnd(deps, userId, id, wait, closed.signal, { first }));
     } finally {
       slot.release();
     }
@@ -54,8 +61,8 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
   router.get('/:id/events', recordRoute, deps.auth, async (req, res) => {
     const userId = req.userId!;
     const id = parseObjectId(req.params.id as string, 'Job');
-    // 404 before anything is counted or written.
-    const first = await deps.jobs.getView(userId, id);
+    // 404 (and the revocation check) before anything is counted or written.
+    const first = await deps.jobs.getView(userId, id, { authCheck: req.authCheck });
     const slot = await deps.slots.acquire(userId.toHexString());
     try {
       await serveJobEvents(feed, res, userId, id, first);
@@ -66,6 +73,8 @@ export function jobsRoutes(deps: JobsRoutesDeps): Router {
 
   router.post('/:id/cancel', recordRoute, deps.auth, async (req, res) => {
     const id = parseObjectId(req.params.id as string, 'Job');
+    // A write: the revocation check goes first, on its own.
+    await req.authCheck?.settleAlone();
     res.json(await deps.cancels.cancel(req.userId!, id));
   });
 

@@ -10,9 +10,14 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** `/api/metrics` in Prometheus text; needs `Bearer METRICS_TOKEN` when that is set. */
-export function metricsRoutes(deps: { registry: Registry; token?: string }): Router {
+/**
+ * `/api/metrics` in Prometheus text; needs `Bearer METRICS_TOKEN` when that is set. In
+ * production without a token the route is not mounted at all (404), so an unset variable never
+ * publishes the metrics.
+ */
+export function metricsRoutes(deps: { registry: Registry; token?: string; production: boolean }): Router {
   const router = Router();
+  if (deps.production && !deps.token) return router;
   router.get('/api/metrics', recordRoute, async (req, res) => {
     if (deps.token) {
       const given = req.get('authorization')?.match(/^Bearer (.+)$/)?.[1];

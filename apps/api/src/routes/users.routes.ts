@@ -16,7 +16,6 @@ export const adminPatchBody = z
 
 export interface UsersRoutesDeps {
   users: UsersService;
-  adminEmails: readonly string[];
   auth: RequestHandler;
 }
 
@@ -25,15 +24,15 @@ export function usersRoutes(deps: UsersRoutesDeps): Router {
   const router = Router();
 
   router.get('/me', recordRoute, deps.auth, (req, res) => {
-    res.json(toUserView(req.user!, deps.adminEmails));
+    res.json(toUserView(req.user!));
   });
 
-  router.patch('/admin/users/:id', recordRoute, deps.auth, requireAdmin(deps.adminEmails), async (req, res) => {
+  router.patch('/admin/users/:id', recordRoute, deps.auth, requireAdmin(), async (req, res) => {
     const id = parseObjectId(req.params.id as string, 'User');
     const body = parseInput(adminPatchBody, req.body, 'body');
     const user = await deps.users.adminUpdate(id, body);
     req.log.info('user_updated_by_admin', { target_user_id: id.toHexString(), changes: body });
-    res.json(toUserView(user, deps.adminEmails));
+    res.json(toUserView(user));
   });
 
   return router;

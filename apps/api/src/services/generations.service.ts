@@ -16,6 +16,7 @@ import {
 import { page } from '../http/pagination';
 import type { JobsService } from './jobs.service';
 import { submitPaidJob } from './paid-job';
+import type { PendingAuthCheck } from './token-revocations';
 import type { ProjectOwners } from './project-owners';
 
 export interface GenerateRequest {
@@ -31,13 +32,15 @@ export type GenerateOutcome = { kind: 'hit'; generation: GenerationView } | { ki
 export interface GenerationsService {
   /**
    * Checks that the project is the user's (404 otherwise) and answers from the cache when it
-   * can: free, and on the hot path without touching MongoDB. `null` is a miss.
+   * can: free, and on the hot path without touching MongoDB. `null` is a miss. The token's
+   * revocation check (`authCheck`) is settled with the same Redis read, before anything else.
    */
   tryCache(
     userId: ObjectId,
     projectId: ObjectId,
     req: GenerateRequest,
     onColdPath?: () => void,
+    authCheck?: PendingAuthCheck,
   ): Promise<GenerationView | null>;
   /** Reserves the credits (402 when short) and enqueues a generate job. */
   enqueue(user: UserDocument, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
@@ -64,14 +67,17 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
   const generations = deps.db.collection<GenerationDocument>(Collections.generations);
 
   return {
-    async tryCache(userId, projectId, req, onColdPath) {
+    async tryCache(userId, projectId, req, onColdPath, authCheck) {
       const key = cacheKey(req, deps.generatorVersion);
       if (req.force_regenerate) {
+        await authCheck?.settleAlone();
         onColdPath?.();
         await deps.owners.assertOwner(userId, projectId);
         return null;
       }
-      const probe = await deps.store.probe(key, projectId, [deps.owners.redisKey(projectId)]);
+      const authKeys = authCheck?.keys ?? [];
+      const probe = await deps.store.probe(key, projectId, [deps.owners.redisKey(projectId), ...authKeys]);
+      await authCheck?.settle(probe.also.slice(1));
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
       // Off the hot path now: let the caller start what a miss will need meanwhile.

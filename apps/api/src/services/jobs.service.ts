@@ -12,6 +12,7 @@ import {
   type QueueName,
   type QueuePayloads,
 } from '@vectort/shared';
+import type { PendingAuthCheck } from './token-revocations';
 
 export interface JobsService {
   /**
@@ -36,10 +37,15 @@ export interface JobsService {
   /** The user's own job, or 404. */
   get(userId: ObjectId, id: ObjectId): Promise<JobDocument>;
   /**
-   * The user's own job's status object, from Redis when it can, else MongoDB; or 404. With
-   * `trustStale`, an unfinished Redis copy of any age is taken (watchers, which re-check rarely).
+   * The user's own job's status object, from Redis when it can, else MongoDB; or 404. A
+   * pending revocation check is settled with the same Redis read. With `trustStale`, an
+   * unfinished Redis copy of any age is taken (watchers, which re-check rarely).
    */
-  getView(userId: ObjectId, id: ObjectId, opts?: { trustStale?: boolean }): Promise<JobView>;
+  getView(
+    userId: ObjectId,
+    id: ObjectId,
+    opts?: { trustStale?: boolean; authCheck?: PendingAuthCheck },
+  ): Promise<JobView>;
 }
 
 type NewJob = Omit<
@@ -94,10 +100,11 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>, view
       return job;
     },
 
-    async getView(userId, id, opts) {
-      return (
-        (await views.get(id.toHexString(), userId.toHexString(), opts)) ?? toJobView(await service.get(userId, id))
-      );
+    async getView(userId, id, opts = {}) {
+      const { authCheck } = opts;
+      const { view, also } = await views.read(id.toHexString(), userId.toHexString(), authCheck?.keys ?? [], opts);
+      await authCheck?.settle(also);
+      return view ?? toJobView(await service.get(userId, id));
     },
   };
   return service;

@@ -27,6 +27,15 @@ export interface UsersService {
   login(email: string, password: string): Promise<UserDocument>;
   findById(id: string | ObjectId): Promise<UserDocument | null>;
   adminUpdate(id: ObjectId, changes: { plan?: Plan; credits?: number }): Promise<UserDocument>;
+  /**
+   * Sets or clears the stored admin flag of the account with this email (the operator's
+   * `npm run admin`); null when no account has it. `changed` is false when it already was so.
+   */
+  setAdmin(email: string, isAdmin: boolean): Promise<{ user: UserDocument; changed: boolean } | null>;
+  /** Whether `password` is the user's current one (false for an unknown user). */
+  verifyPassword(id: ObjectId, password: string): Promise<boolean>;
+  /** Stores a new password (hashed). Revoking the user's tokens is the caller's other half. */
+  setPassword(id: ObjectId, password: string): Promise<void>;
 }
 
 export function createUsersService(db: Db): UsersService {
@@ -77,7 +86,10 @@ export function createUsersService(db: Db): UsersService {
 
     async findById(id) {
       if (typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id)) return null;
-      return users.findOne({ _id: typeof id === 'string' ? new ObjectId(id) : id }, { projection: { applied_ops: 0 } });
+      return users.findOne(
+        { _id: typeof id === 'string' ? new ObjectId(id) : id },
+        { projection: { applied_ops: 0, revoked_tokens: 0 } },
+      );
     },
 
     async adminUpdate(id, changes) {
@@ -99,6 +111,27 @@ export function createUsersService(db: Db): UsersService {
         });
       }
       return { ...before, ...changes };
+    },
+
+    async verifyPassword(id, password) {
+      const user = await users.findOne({ _id: id }, { projection: { password_hash: 1 } });
+      return verify(user?.password_hash ?? (await dummyHash), password).then((ok) => ok && user !== null);
+    },
+
+    async setPassword(id, password) {
+      const password_hash = await hash(password, HASH_OPTIONS);
+      const result = await users.updateOne({ _id: id }, { $set: { password_hash, updated_at: new Date() } });
+      if (result.matchedCount === 0) throw new NotFoundError('User');
+    },
+
+    async setAdmin(email, isAdmin) {
+      const before = await users.findOneAndUpdate(
+        { email_lower: email.trim().toLowerCase() },
+        { $set: { is_admin: isAdmin, updated_at: new Date() } },
+        { returnDocument: 'before' },
+      );
+      if (!before) return null;
+      return { user: { ...before, is_admin: isAdmin }, changed: (before.is_admin === true) !== isAdmin };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { MongoServerError, ObjectId, type Db, type UpdateFilter } from 'mongodb';
+import type { Db, UpdateFilter } from 'mongodb';
 import {
   Collections,
   createWebhookSecrets,
@@ -48,7 +48,11 @@ function judge(res: WebhookResponse): Verdict {
 }
 
 /**
- * Delivers one job's end event. The body is rebuilt from the job's record at each attempt (it
+ * Delivers one recorded event. The job names only a delivery record, which the system wrote
+ * when the job ended (`enqueueWebhookDelivery`); the URL, the owner (whose secret signs) and
+ * the announced job (whose record is the body) come from it, never from the queue, so a job
+ * added by hand through Bull Board with any URL or ids fails without sending anything.
+ * The body is rebuilt from the job's record at each attempt (it
  * no longer changes, so every attempt sends the same bytes under the same `webhook-id`); the
  * timestamp and signature are fresh per attempt, as the spec expects. Each attempt is recorded
  * on the delivery; a 2xx ends it, a 410 or a refused address gives up at once, anything else
@@ -59,45 +63,31 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): Processor<We
   const jobs = deps.db.collection<JobDocument>(Collections.jobs);
   const secrets = createWebhookSecrets(deps.db);
 
-  async function open(p: WebhookJobPayload): Promise<WebhookDeliveryDocument | null> {
-    const now = new Date();
-    const fresh: WebhookDeliveryDocument = {
-      _id: p.webhook_id,
-      user_id: new ObjectId(p.user_id),
-      job_id: new ObjectId(p.job_id),
-      event_type: p.event_type,
-      url: p.url,
-      status: 'pending',
-      attempts: 0,
-      last_status_code: null,
-      last_error: null,
-      next_attempt_at: now,
-      attempt_log: [],
-      created_at: now,
-      updated_at: now,
-    };
-    try {
-      await deliveries.insertOne(fresh);
-      return fresh;
-    } catch (err) {
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-      return deliveries.findOne({ _id: p.webhook_id });
-    }
-  }
-
   return async (job: Job<WebhookJobPayload>) => {
-    const p = job.data;
+    const deliveryId = typeof job.data?.delivery_id === 'string' ? job.data.delivery_id : null;
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
+    const delivery = deliveryId === null ? null : await deliveries.findOne({ _id: deliveryId });
+    if (!delivery) {
+      // Not written by the system: a forged or corrupted job. Nothing to send, nothing to record.
+      deps.logger.warn('webhook_job_refused', { bullmq_job_id: job.id, reason: 'no such delivery' });
+      throw new UnrecoverableError('No such webhook delivery');
+    }
+    const p = {
+      webhook_id: delivery._id,
+      job_id: delivery.job_id,
+      user_id: delivery.user_id,
+      event_type: delivery.event_type,
+      url: delivery.url,
+    };
     const log = deps.logger.child({
       webhook_id: p.webhook_id,
-      job_id: p.job_id,
-      user_id: p.user_id,
+      job_id: p.job_id.toHexString(),
+      user_id: p.user_id.toHexString(),
       event_type: p.event_type,
     });
-    const delivery = await open(p);
     // A repeated enqueue after the delivery ended (BullMQ already dropped the finished job).
-    if (!delivery || delivery.status !== 'pending') return { skipped: true };
+    if (delivery.status !== 'pending') return { skipped: true };
 
     const record = async (verdict: Verdict, durationMs: number) => {
       const final = verdict.ok || !verdict.retry || attempt >= maxAttempts;
@@ -127,14 +117,14 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): Processor<We
       return final;
     };
 
-    const source = await jobs.findOne({ _id: new ObjectId(p.job_id) }, { projection: { payload: 0 } });
-    if (!source) {
+    const source = await jobs.findOne({ _id: p.job_id }, { projection: { payload: 0 } });
+    if (!source || !source.user_id.equals(p.user_id)) {
       await record({ ok: false, retry: false, error: 'the job no longer exists', statusCode: null }, 0);
       log.warn('webhook_gave_up', { reason: 'job missing' });
       throw new UnrecoverableError('The job no longer exists');
     }
     const body = JSON.stringify(webhookBody(source, p.event_type));
-    const secret = await secrets.get(new ObjectId(p.user_id));
+    const secret = await secrets.get(p.user_id);
     const headers = webhookHeaders({ id: p.webhook_id, timestamp: Math.floor(Date.now() / 1000), body, secret });
 
     const started = performance.now();

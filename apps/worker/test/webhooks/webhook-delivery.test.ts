@@ -91,7 +91,7 @@ async function startDelivery(
     await queue.close();
     workerConnection.disconnect();
   });
-  const record = createJobRecord(db, redis, prefix, createWebhookEnqueuer(queue, logger));
+  const record = createJobRecord(db, redis, prefix, createWebhookEnqueuer({ db, queue, logger }));
   return {
     queue,
     record,
@@ -340,5 +340,69 @@ describe('address checks at send time', () => {
     expect(delivery).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null });
     expect(delivery.last_error).toBe('refused: localhost resolves to 127.0.0.1, a loopback address');
     expect(received('blocked')).toHaveLength(0);
+  });
+});
+
+// Issue 11, finding 7: with Bull Board access, a `webhook` job with any job_id/user_id and the
+// attacker's URL made the worker POST that job's result out. Jobs now carry a delivery id only.
+describe('forged webhook jobs (finding 7)', () => {
+  async function finalState(queue: Queue, jobId: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await queue.getJob(jobId);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'failed' || state === 'completed') {
+        // Read again: the snapshot above may predate the end the state now reports.
+        const ended = (await queue.getJob(jobId))!;
+        return { state, reason: ended.failedReason, value: ended.returnvalue };
+      }
+      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${state}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('does nothing but fail for a job naming another job, user and URL, or a delivery the system never wrote', async () => {
+    const d = await startDelivery();
+    const victim = await d.newJob(null);
+    await d.record.complete(victim.id, {
+      generation: { files: [{ path: 'secret.txt', content: 'the crown jewels' }] },
+    });
+    const before = await deliveries().countDocuments({});
+    const forged = [
+      // The old payload shape, as an attacker would type it into Bull Board.
+      {
+        webhook_id: 'msg_forged',
+        job_id: victim.id.toHexString(),
+        user_id: victim.userId.toHexString(),
+        event_type: 'generation.completed',
+        url: hookUrl('attacker'),
+      },
+      // The id a real delivery of that job would have, had it asked for one.
+      { delivery_id: `msg_${victim.id.toHexString()}_generation_completed`, url: hookUrl('attacker') },
+      { delivery_id: { $ne: null } },
+      {},
+    ];
+    for (const [i, data] of forged.entries()) {
+      await d.queue.add('webhook', data, { jobId: `forged-${i}`, attempts: 3 });
+      const outcome = await finalState(d.queue, `forged-${i}`);
+      expect(outcome).toMatchObject({ state: 'failed', reason: 'No such webhook delivery' });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received('attacker')).toHaveLength(0);
+    expect(receiver.requests.some((r) => r.body.includes('crown jewels'))).toBe(false);
+    expect(await deliveries().countDocuments({})).toBe(before);
+    expect(logs.entries().filter((e) => e.message === 'webhook_job_refused').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('sends a real delivery only to its recorded URL, whatever URL a re-added job names, and never twice', async () => {
+    const d = await startDelivery();
+    const { id } = await d.newJob(hookUrl('owner'));
+    await d.record.complete(id, { generation: { files: [] } });
+    const deliveryId = `msg_${id.toHexString()}_generation_completed`;
+    expect((await waitForDelivery(deliveryId)).status).toBe('delivered');
+    await d.queue.add('webhook', { delivery_id: deliveryId, url: hookUrl('attacker') }, { jobId: 'replayed' });
+    expect((await finalState(d.queue, 'replayed')).value).toEqual({ skipped: true });
+    expect(received('attacker')).toHaveLength(0);
+    expect(received('owner')).toHaveLength(1);
   });
 });

@@ -160,6 +160,43 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/auth/logout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke the token used */
+    post: operations['logout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/auth/password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Change the password; every earlier token of the user is revoked
+     * @description A wrong `current_password` is 401 and counts as a failed login of that (email, IP).
+     */
+    post: operations['changePassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/me': {
     parameters: {
       query?: never;
@@ -1254,6 +1291,162 @@ export interface operations {
         content: {
           'application/json': components['schemas']['TokenResponse'];
         };
+      };
+      /** @description `validation_error`: body, query, path or header failed validation, or malformed JSON */
+      400: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthorized`: missing, malformed, expired or tampered token; wrong password */
+      401: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: body over 1 MiB */
+      413: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: over the limit; see `Retry-After` and `RateLimit` */
+      429: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': string;
+          /** @description IETF draft-8 `RateLimit`, e.g. `"generate"; r=0; t=60`. */
+          RateLimit?: string;
+          /** @description IETF draft-8 `RateLimit-Policy`, e.g. `"generate"; q=10; w=60`. */
+          'RateLimit-Policy'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `internal`: a bug (never a stack trace) */
+      500: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: Redis, MongoDB or S3 unreachable; see `Retry-After` */
+      503: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  logout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked */
+      204: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `unauthorized`: missing, malformed, expired or tampered token; wrong password */
+      401: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `internal`: a bug (never a stack trace) */
+      500: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: Redis, MongoDB or S3 unreachable; see `Retry-After` */
+      503: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          /** @description Seconds to wait before trying again. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  changePassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          current_password: string;
+          new_password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed */
+      204: {
+        headers: {
+          /** @description The request id: the caller's sane `X-Request-Id`, or a generated one. */
+          'X-Request-Id': string;
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description `validation_error`: body, query, path or header failed validation, or malformed JSON */
       400: {

@@ -91,15 +91,8 @@ const schema = z.object({
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400),
-  ADMIN_EMAILS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((e) => e.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  // No longer read: admins are a stored flag set by `npm run admin` (issue 11). Only noticed, to warn.
+  ADMIN_EMAILS: optionalString,
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
   SENTRY_DSN: z
@@ -176,12 +169,20 @@ export interface Config {
     purchasePerHour: number;
   };
   jwt: { secret: string; ttlSeconds: number; generated: boolean };
-  /** Lower-cased emails of admins. */
-  adminEmails: string[];
+  /**
+   * Whether the retired `ADMIN_EMAILS` is still set. It grants nothing (anyone could register
+   * such an address first); admins are made with `npm run admin -- grant <email>`, and a process
+   * that sees it set logs one warning.
+   */
+  adminEmailsIgnored: boolean;
   adminUser?: string;
   adminPassword?: string;
   sentry: { dsn?: string; environment: string; tracesSampleRate: number };
   logLevel: Env['LOG_LEVEL'];
+  /**
+   * Bearer token of the API's `/api/metrics`. In production the route exists only when it is
+   * set (404 otherwise): process and business metrics are not for the public.
+   */
   metricsToken?: string;
   workerMetricsPort: number;
   workerConcurrency: number;
@@ -213,9 +214,10 @@ export interface Config {
   webhookRetryBaseMs: number;
   payments: {
     /**
-     * The payment provider of credit purchases; unset means purchases answer 503. The built-in
-     * `test` provider grants at once, so production gets it only when PAYMENT_PROVIDER=test says so.
-     * @defaultValue "test" outside production, unset in production
+     * The payment provider of credit purchases; unset means purchases answer 503 and grant
+     * nothing. The built-in `test` provider grants at once, so it is used only when
+     * PAYMENT_PROVIDER=test says so, whatever NODE_ENV is (`npm start` and `npm test` set it).
+     * @defaultValue unset
      */
     provider?: 'test';
   };
@@ -228,10 +230,13 @@ function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | und
   return `${name} is malformed: ${issue.message}`;
 }
 
-function paymentProvider(named: Env['PAYMENT_PROVIDER'], nodeEnv: Env['NODE_ENV']): 'test' | undefined {
-  if (named === 'none') return undefined;
-  return named ?? (nodeEnv === 'production' ? undefined : 'test');
+/** Free credits must be asked for by name: no NODE_ENV (or a missing one) turns them on. */
+function paymentProvider(named: Env['PAYMENT_PROVIDER']): 'test' | undefined {
+  return named === 'test' ? 'test' : undefined;
 }
+
+/** Bull Board's Basic auth is brute-forceable from the network: production needs a long password. */
+const MIN_PRODUCTION_ADMIN_PASSWORD = 12;
 
 function parseTrustProxy(raw: string): boolean | number | string {
   if (raw === 'true') return true;
@@ -260,6 +265,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (Boolean(e.ADMIN_USER) !== Boolean(e.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration: ADMIN_USER and ADMIN_PASSWORD must be set together');
+  }
+  if (e.NODE_ENV === 'production' && e.ADMIN_PASSWORD && e.ADMIN_PASSWORD.length < MIN_PRODUCTION_ADMIN_PASSWORD) {
+    throw new ConfigError(
+      `Invalid configuration: ADMIN_PASSWORD must be at least ${MIN_PRODUCTION_ADMIN_PASSWORD} characters when NODE_ENV=production`,
+    );
   }
   return {
     nodeEnv: e.NODE_ENV,
@@ -300,7 +310,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlSeconds: e.JWT_TTL_SECONDS,
       generated: !e.JWT_SECRET,
     },
-    adminEmails: e.ADMIN_EMAILS,
+    adminEmailsIgnored: e.ADMIN_EMAILS !== undefined,
     adminUser: e.ADMIN_USER,
     adminPassword: e.ADMIN_PASSWORD,
     sentry: {
@@ -320,6 +330,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
-    payments: { provider: paymentProvider(e.PAYMENT_PROVIDER, e.NODE_ENV) },
+    payments: { provider: paymentProvider(e.PAYMENT_PROVIDER) },
   };
 }

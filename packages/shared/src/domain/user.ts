@@ -19,6 +19,18 @@ export interface UserDocument {
    * transactions (see credits-ledger.ts). Never sent to clients.
    */
   applied_ops?: string[];
+  /**
+   * Set only by the operator command (`npm run admin -- grant|revoke <email>`), never by a
+   * route: registering an address proves nothing about owning it. Absent means not an admin.
+   */
+  is_admin?: boolean;
+  /**
+   * Set by a password change: tokens issued up to this instant are revoked. The durable copy
+   * of what Redis holds for the hot paths (see the API's token-revocations.ts).
+   */
+  tokens_valid_after?: Date;
+  /** Logged-out tokens that have not expired yet (id and expiry), bounded; never sent to clients. */
+  revoked_tokens?: { jti: string; exp: Date }[];
 }
 
 /** The `user` object of API.md. */
@@ -32,14 +44,14 @@ export interface UserView {
   created_at: string;
 }
 
-export function toUserView(user: UserDocument, adminEmails: readonly string[]): UserView {
+export function toUserView(user: UserDocument): UserView {
   return {
     id: user._id.toHexString(),
     email: user.email,
     full_name: user.full_name,
     plan: user.plan,
     credits: user.credits,
-    is_admin: adminEmails.includes(user.email_lower),
+    is_admin: user.is_admin === true,
     created_at: user.created_at.toISOString(),
   };
 }

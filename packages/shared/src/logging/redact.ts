@@ -1,7 +1,10 @@
 const SECRET_KEY = /(authorization|password|passwd|secret|token|api[-_]?key|cookie|credential|signature)/i;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
-// Credentials inside connection strings: scheme://user:password@host
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*):([^/\s@]+)@/gi;
+// Credentials inside connection strings: scheme://user:password@host. Passwords are often
+// pasted unencoded, with `/`, `?`, `#`, `:` or even `@` in them, so the password runs to the
+// last `@` before whitespace: a path or query holding an `@` is over-masked rather than a
+// password leaked.
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):(\S*)@/gi;
 
 export const REDACTED = '[REDACTED]';
 

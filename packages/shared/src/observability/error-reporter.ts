@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Sentry from '@sentry/node';
 import type { Config } from '../config/config';
+import { scrubBreadcrumb, scrubEvent } from './scrub-event';
 
 export interface ErrorContext {
   user?: { id: string; email?: string };
@@ -35,6 +36,20 @@ export function initErrorReporter(config: Pick<Config, 'sentry'>, service: 'api'
     release: RELEASE,
     tracesSampleRate: config.sentry.tracesSampleRate,
     initialScope: { tags: { service } },
+    // Never request bodies, cookies, headers or IPs (API.md; issue 11): collect none of them,
+    // and scrub whatever an integration adds anyway before anything is sent.
+    dataCollection: {
+      userInfo: false,
+      cookies: false,
+      httpHeaders: false,
+      httpBodies: [],
+      urlQueryParams: false,
+      graphQL: { document: false, variables: false },
+      genAI: { inputs: false, outputs: false },
+    },
+    beforeSend: scrubEvent,
+    beforeSendTransaction: scrubEvent,
+    beforeBreadcrumb: scrubBreadcrumb,
     // The API's error middleware reports 5xx itself, with the user; express's automatic capture
     // would also report every 4xx AppError (it sees no `status` on them).
     integrations: [Sentry.expressIntegration({ shouldHandleError: false })],

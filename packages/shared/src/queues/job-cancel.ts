@@ -6,9 +6,9 @@ import type { CreditsLedger } from '../domain/credits-ledger';
 import { toJobView, type JobDocument, type JobKind, type JobView } from '../domain/job';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
-import { webhookEventType, webhookId } from '../webhooks/webhook-events';
+import { enqueueWebhookDelivery } from '../webhooks/enqueue-webhook-delivery';
+import { webhookEventType } from '../webhooks/webhook-events';
 import { createJobViewCache } from './job-view-cache';
-import { DEFAULT_JOB_OPTIONS, type WebhookJobPayload } from './queue-contract';
 
 /** How long a cancel request stays visible to workers (longer than any job runs). */
 const CANCEL_FLAG_TTL_SECONDS = 24 * 3600;
@@ -101,20 +101,12 @@ export async function finishCancelled(deps: FinishCancelledDeps, job: JobDocumen
 }
 
 async function enqueueCancelledWebhook(deps: FinishCancelledDeps, job: JobDocument, id: string): Promise<void> {
-  const eventType = webhookEventType(job.kind, 'cancelled');
-  const payload: WebhookJobPayload = {
-    webhook_id: webhookId(id, eventType),
-    job_id: id,
-    user_id: job.user_id.toHexString(),
-    event_type: eventType,
-    url: job.webhook_url!,
-  };
   try {
-    await deps.webhookQueue.add('webhook', payload, { ...DEFAULT_JOB_OPTIONS.webhook, jobId: payload.webhook_id });
+    await enqueueWebhookDelivery({ db: deps.db, queue: deps.webhookQueue }, job, 'cancelled');
   } catch (err) {
     deps.logger.error('webhook_enqueue_failed', {
       job_id: id,
-      event_type: eventType,
+      event_type: webhookEventType(job.kind, 'cancelled'),
       error: err instanceof Error ? err.message : String(err),
     });
   }

@@ -23,30 +23,54 @@ export interface JobViewCache {
    * The user's job status from Redis, or null when MongoDB should answer: unknown, another
    * user's, or an unfinished view too old to trust (a write that failed after MongoDB's).
    */
-  get(jobId: string, userId: string, opts?: { trustStale?: boolean }): Promise<JobView | null>;
+  get(jobId: string, userId: string, opts?: ViewReadOptions): Promise<JobView | null>;
+  /**
+   * {@link get}, reading `alsoRead` keys in the same MGET (the API's revocation check); when
+   * Redis fails, the view and every extra value are null.
+   */
+  read(
+    jobId: string,
+    userId: string,
+    alsoRead: string[],
+    opts?: ViewReadOptions,
+  ): Promise<{ view: JobView | null; also: (string | null)[] }>;
 }
 
 /**
  * Job status objects kept in Redis next to their durable record, so clients polling jobs (the
  * busiest read of the API) do not reach MongoDB. Writers update MongoDB first, then this.
  */
+function trusted(raw: string | null, userId: string, trustStale: boolean): JobView | null {
+  if (!raw) return null;
+  const cached = JSON.parse(raw) as Cached;
+  if (cached.user_id !== userId) return null;
+  if (!trustStale && !isFinished(cached.view.status) && Date.now() - cached.at > UNFINISHED_TRUST_MS) return null;
+  return cached.view;
+}
+
+export interface ViewReadOptions {
+  /** Take an unfinished copy of any age (watchers, which re-check rarely). */
+  trustStale?: boolean;
+}
+
 export function createJobViewCache(redis: Redis, keyPrefix: string): JobViewCache {
   const key = (id: string) => `${keyPrefix}:job:${id}`;
-  return {
+  const cache: JobViewCache = {
     async put(view, userId) {
       const value: Cached = { view, user_id: userId, at: Date.now() };
       await putJobStatus(redis, keyPrefix, key(view.job_id), view, JSON.stringify(value), JOB_VIEW_TTL_SECONDS).catch(
         () => undefined,
       );
     },
-    async get(jobId, userId, opts = {}) {
-      const raw = await redis.get(key(jobId)).catch(() => null);
-      if (!raw) return null;
-      const cached = JSON.parse(raw) as Cached;
-      if (cached.user_id !== userId) return null;
-      if (!opts.trustStale && !isFinished(cached.view.status) && Date.now() - cached.at > UNFINISHED_TRUST_MS)
-        return null;
-      return cached.view;
+    async get(jobId, userId, opts) {
+      return (await cache.read(jobId, userId, [], opts)).view;
+    },
+    async read(jobId, userId, alsoRead, opts = {}) {
+      const [raw = null, ...also] = await redis
+        .mget(key(jobId), ...alsoRead)
+        .catch(() => [null, ...alsoRead.map(() => null)]);
+      return { view: trusted(raw, userId, opts.trustStale === true), also };
     },
   };
+  return cache;
 }

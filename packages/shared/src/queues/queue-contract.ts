@@ -60,15 +60,14 @@ export interface ExportJobPayload {
   request_id: string;
 }
 
-/** Payload of a `webhook` job: deliver the end event of one job to its `webhook_url`. */
+/**
+ * Payload of a `webhook` job: deliver one recorded event. Only the id of the delivery record
+ * the system wrote (`enqueueWebhookDelivery`): URL, owner, secret and body all come from
+ * records, so a job added by hand with its own URL or ids cannot send anything anywhere.
+ */
 export interface WebhookJobPayload {
-  /** The `webhook-id`, also the BullMQ job id and the delivery record's id (see `webhookId`). */
-  webhook_id: string;
-  /** The job whose end this announces; the body is built from its record at each attempt. */
-  job_id: string;
-  user_id: string;
-  event_type: string;
-  url: string;
+  /** The `webhook-id`, also the BullMQ job id and the `webhook_deliveries` record's id. */
+  delivery_id: string;
 }
 
 /** One payload type per queue: the contract API and worker both import. */
