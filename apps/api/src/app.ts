@@ -33,6 +33,7 @@ import { projectsRoutes } from './routes/projects.routes';
 import { usersRoutes } from './routes/users.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
 import { createGenerationsService } from './services/generations.service';
+import { createHitCeiling } from './services/hit-ceiling';
 import { createIdempotencyService } from './services/idempotency.service';
 import { createExportsService } from './services/exports.service';
 import type { JobWatcher } from './services/job-watcher';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   const tokens = createTokenService(config.jwt);
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
+  const rateLimited = rateLimitedCounter(deps.metrics);
   const generations = createGenerationsService({
     db,
     store: createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds }),
@@ -82,9 +84,14 @@ export function createApp(deps: AppDeps): Express {
     owners,
     costCredits: config.generationCostCredits,
     generatorVersion: generatorVersion(config.llm),
+    hitCeiling: createHitCeiling({
+      redis,
+      keyPrefix: config.redisKeyPrefix,
+      perMinute: config.rateLimits.hitsPerMinute,
+      rateLimited,
+    }),
   });
   const auth = requireAuth(tokens, users);
-  const rateLimited = rateLimitedCounter(deps.metrics);
   const metrics = createMetrics(deps.metrics);
   const activeUsers = registerApiGauges({
     registry: deps.metrics,

@@ -38,3 +38,5 @@ export * from './metrics/metrics';
 export * from './observability/error-reporter';
 export * from './queues/job-view-cache';
 export * from './domain/insert-once';
+export * from './clients/redis-script';
+export * from './domain/capped-key-index';

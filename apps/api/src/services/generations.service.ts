@@ -15,6 +15,7 @@ import {
   type UserDocument,
 } from '@vectort/shared';
 import { page } from '../http/pagination';
+import type { HitCeiling } from './hit-ceiling';
 import type { JobsService } from './jobs.service';
 import type { ProjectOwners } from './project-owners';
 
@@ -58,6 +59,8 @@ export interface GenerationsServiceDeps {
   costCredits: number;
   /** The generator's version (`generatorVersion(config.llm)`), part of every cache key. */
   generatorVersion: string;
+  /** The per-user ceiling on cache hits (`RATE_LIMIT_HITS_PER_MINUTE`). @defaultValue none */
+  hitCeiling?: HitCeiling;
 }
 
 export function createGenerationsService(deps: GenerationsServiceDeps): GenerationsService {
@@ -71,13 +74,21 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
         await deps.owners.assertOwner(userId, projectId);
         return null;
       }
-      const probe = await deps.store.probe(key, projectId, [deps.owners.redisKey(projectId)]);
+      const probe = await deps.store.probe(
+        key,
+        projectId,
+        [deps.owners.redisKey(projectId)],
+        deps.hitCeiling?.counter(userId),
+      );
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
+      deps.hitCeiling?.check(probe.hits);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
       // Off the hot path now: let the caller start what a miss will need meanwhile.
       if (!probe.output) onColdPath?.();
       const output = probe.output ?? (await deps.store.lookup(key));
       if (!output) return null;
+      // A hit from MongoDB's tier: the probe saw no entry, so it did not count this one.
+      if (!probe.output) await deps.hitCeiling?.take(userId);
       // The cache is shared, a generation is not: reuse this project's own copy, or make one.
       const copy = await deps.store.ensureProjectCopy({
         id: new ObjectId(),
