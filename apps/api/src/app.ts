@@ -71,14 +71,20 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   const users = createUsersService(db);
-  const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket });
+  const store = createGenerationStore({
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+    ttlSeconds: config.cacheTtlSeconds,
+  });
+  const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket }, store);
   const tokens = createTokenService(config.jwt);
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
   const rateLimited = rateLimitedCounter(deps.metrics);
   const generations = createGenerationsService({
     db,
-    store: createGenerationStore({ db, redis, keyPrefix: config.redisKeyPrefix, ttlSeconds: config.cacheTtlSeconds }),
+    store,
     ledger: createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix }),
     jobs,
     owners,

@@ -1,15 +1,9 @@
 import { Redis } from 'ioredis';
-import { ObjectId } from 'mongodb';
 import request from 'supertest';
-import {
-  cacheKey,
-  createCappedKeyIndex,
-  createGenerationStore,
-  generatorVersion,
-  type CachedOutput,
-} from '@vectort/shared';
+import { createCappedKeyIndex } from '@vectort/shared';
 import { createProject, generate } from '../../../test/support/http';
 import { PrivateRedis } from '../../../test/support/private-redis';
+import { SEED_FILES as FILES, seedModelOutput } from '../../../test/support/seed-cache';
 import { startTestApp, type TestApp } from '../../../test/support/test-app';
 import { registerUser, type TestUser } from '../../../test/support/users';
 
@@ -33,48 +27,11 @@ function startApp(label: string, hitsPerMinute: number): Promise<TestApp> {
   });
 }
 
-/** ~6 KB of files: what a model's answer looks like, only smaller. */
-const FILES = Array.from({ length: 6 }, (_, i) => ({
-  path: `src/file-${i}.js`,
-  content: `// file ${i}\n${'export const value = "some generated code";\n'.repeat(22)}`,
-}));
-
-/** Puts a model's output for `description` into the shared cache, as a worker would. */
+/** A model's output for `description`, made for a project of a user of its own. */
 async function seedCache(app: TestApp, description: string): Promise<string> {
   const owner = await registerUser(app.baseUrl, 'seed');
-  const projectId = new ObjectId(await createProject(app.baseUrl, owner.token));
-  const key = cacheKey({ description, framework: 'react', type: 'web_app' }, generatorVersion(app.config.llm));
-  const id = new ObjectId();
-  const output: CachedOutput = {
-    files: FILES,
-    entrypoint: 'src/file-0.js',
-    instructions: 'npm start',
-    model: 'fake-model',
-    provider: 'openai',
-    usage: { prompt_tokens: 10, completion_tokens: 10 },
-    framework: 'react',
-    type: 'web_app',
-    source_generation_id: id.toHexString(),
-  };
-  const store = createGenerationStore({
-    db: app.db,
-    redis: app.redis,
-    keyPrefix: app.config.redisKeyPrefix,
-    ttlSeconds: 3600,
-  });
-  await store.save({
-    id,
-    userId: new ObjectId(owner.id),
-    projectId,
-    jobId: new ObjectId(),
-    description,
-    cacheKey: key,
-    output,
-    cached: false,
-    costUsd: 0.01,
-    durationSeconds: 1,
-  });
-  return key;
+  const projectId = await createProject(app.baseUrl, owner.token);
+  return seedModelOutput(app, { userId: owner.id, projectId }, description);
 }
 
 async function usedMemory(redis: Redis): Promise<number> {
@@ -104,7 +61,7 @@ describe('hit replays with new Idempotency-Keys', () => {
     // The first hit makes this project's copy (MongoDB and a pointer); the rest are pure hits.
     const first = await send('warm-up');
     expect(first.status).toBe(200);
-    const firstBody = await first.json();
+    const firstBody = (await first.json()) as { generation: { id: string; files: unknown } };
     expect(firstBody.generation.files).toEqual(FILES);
 
     const before = await usedMemory(app.redis);
@@ -142,7 +99,7 @@ describe('hit replays with new Idempotency-Keys', () => {
     // The oldest keys' records were dropped beyond the cap: they run again, as the free hit they are.
     const evicted = await send('replay-0');
     expect(evicted.status).toBe(200);
-    expect((await evicted.json()).generation.id).toBe(firstBody.generation.id);
+    expect(((await evicted.json()) as typeof firstBody).generation.id).toBe(firstBody.generation.id);
   }, 180_000);
 });
 

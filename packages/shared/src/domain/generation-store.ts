@@ -112,7 +112,21 @@ export interface GenerationStore {
   ensureProjectCopy(gen: NewGeneration): Promise<ProjectCopy>;
   /** Drops the Redis entry of `key`, so the next lookup reads MongoDB. */
   forget(key: string): Promise<void>;
+  /**
+   * Removes from both tiers the entries whose output `projectId`'s own model calls produced
+   * (a deleted project's code is served to no one), around `deleteGenerations`, which deletes
+   * the project's generations; entries another project's call produced, and other projects'
+   * own copies, stay. Returns how many entries went.
+   */
+  forgetProjectOutputs(projectId: ObjectId, deleteGenerations: () => Promise<unknown>): Promise<number>;
 }
+
+/** Deletes the entry KEYS[1] only if it still holds the output of generation ARGV[1]. */
+const DELETE_ENTRY_OF = redisScript(`
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw).source_generation_id == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
 
 export function createGenerationStore(options: GenerationStoreOptions): GenerationStore {
   const { db, redis, keyPrefix, ttlSeconds } = options;
@@ -268,6 +282,31 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
 
     async forget(key) {
       await redis.del(entryKey(key));
+    },
+
+    async forgetProjectOutputs(projectId, deleteGenerations) {
+      const own = (
+        await generations
+          .find({ project_id: projectId }, { projection: { _id: 1, cache_key: 1, source_generation_id: 1 } })
+          .toArray()
+      ).filter((g) => g.source_generation_id === g._id.toHexString());
+      const dropHot = async () => {
+        let dropped = 0;
+        for (const g of own) {
+          dropped += (await DELETE_ENTRY_OF.run(redis, [entryKey(g.cache_key)], [g._id.toHexString()])) as number;
+        }
+        return dropped;
+      };
+      let removed = 0;
+      // MongoDB's tier first, so no later lookup can refill Redis from it.
+      for (const g of own) {
+        removed += (await cacheEntries.deleteOne({ _id: g.cache_key, generation_id: g._id })).deletedCount;
+      }
+      const hot = await dropHot();
+      await deleteGenerations();
+      // A lookup that read the entry before it went may have refilled Redis meanwhile: once more.
+      await dropHot();
+      return Math.max(removed, hot);
     },
   };
 }
