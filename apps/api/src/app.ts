@@ -149,6 +149,7 @@ export function createApp(deps: AppDeps): Express {
       projects,
       generations,
       idempotency: createIdempotencyService(redis, config.redisKeyPrefix),
+      owners,
       generateLimiter,
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
     }),

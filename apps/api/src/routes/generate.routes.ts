@@ -18,6 +18,7 @@ import { recordRoute } from '../middleware/request-context';
 import type { GenerationsService } from '../services/generations.service';
 import { RateLimitedError } from '../services/hit-ceiling';
 import { fingerprintOf, type IdempotencyService, type StoredResponse } from '../services/idempotency.service';
+import type { ProjectOwners } from '../services/project-owners';
 import type { ProjectsService } from '../services/projects.service';
 import type { UsersService } from '../services/users.service';
 
@@ -29,6 +30,8 @@ export interface GenerateRoutesDeps {
   projects: ProjectsService;
   generations: GenerationsService;
   idempotency: IdempotencyService;
+  /** Checks ownership before a webhook URL is resolved. */
+  owners: ProjectOwners;
   /** Counts hits, misses and bypasses (force_regenerate). */
   cacheRequests?: Metrics['cacheRequests'];
   /** Runs on misses only: cache hits never count against the plan's limit. */
@@ -71,8 +74,11 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     const projectId = parseObjectId(req.params.id as string, 'Project');
     const input = parseInput(body, req.body, 'body');
     // Refuse loopback, private and metadata targets now; the worker checks again when it connects.
-    if (input.webhook_url)
+    // Ownership first: on another user's project the URL is never resolved (no DNS oracle).
+    if (input.webhook_url) {
+      await deps.owners.assertOwner(userId, projectId);
       await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
+    }
     const rawKey = req.get('idempotency-key');
     const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey, 'header');
 
