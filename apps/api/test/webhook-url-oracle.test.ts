@@ -60,7 +60,11 @@ it("answers 404 for a webhook_url on another user's project without resolving th
 it(`runs at most ${MAX_CONCURRENT_WEBHOOK_LOOKUPS} lookups at once, each time-boxed (waiting for a slot included)`, async () => {
   let running = 0;
   let most = 0;
-  jest.spyOn(dns, 'lookup').mockImplementation(((_host: string, _options: unknown, callback: dns.LookupAllCallback) => {
+  jest.spyOn(dns, 'lookup').mockImplementation(((
+    _host: string,
+    _options: unknown,
+    callback: (err: Error | null, addresses: dns.LookupAddress[]) => void,
+  ) => {
     running++;
     most = Math.max(most, running);
     // A slow resolver: answers a public address after 400 ms.
