@@ -38,6 +38,7 @@ import { usersRoutes } from './routes/users.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
 import { createEditsService } from './services/edits.service';
 import { createGenerationsService } from './services/generations.service';
+import { createHitCeiling } from './services/hit-ceiling';
 import { createIdempotencyService } from './services/idempotency.service';
 import { createExportsService } from './services/exports.service';
 import type { JobWatcher } from './services/job-watcher';
@@ -78,7 +79,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   const users = createUsersService(db);
-  const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket });
+  const store = createGenerationStore({
+    db,
+    redis,
+    keyPrefix: config.redisKeyPrefix,
+    ttlSeconds: config.cacheTtlSeconds,
+  });
+  const projects = createProjectsService(db, { s3: deps.s3, bucket: config.s3.bucket }, store);
   const tokens = createTokenService(config.jwt);
   const revocations = createTokenRevocations({
     db,
@@ -88,11 +95,12 @@ export function createApp(deps: AppDeps): Express {
   });
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);
-  const store = createGenerationStore({
-    db,
+  const rateLimited = rateLimitedCounter(deps.metrics);
+  const hitCeiling = createHitCeiling({
     redis,
     keyPrefix: config.redisKeyPrefix,
-    ttlSeconds: config.cacheTtlSeconds,
+    perMinute: config.rateLimits.hitsPerMinute,
+    rateLimited,
   });
   const generations = createGenerationsService({
     db,
@@ -102,9 +110,9 @@ export function createApp(deps: AppDeps): Express {
     owners,
     costCredits: config.generationCostCredits,
     generatorVersion: generatorVersion(config.llm),
+    hitCeiling,
   });
   const auth = requireAuth(tokens, users, revocations);
-  const rateLimited = rateLimitedCounter(deps.metrics);
   const metrics = createMetrics(deps.metrics);
   const activeUsers = registerApiGauges({
     registry: deps.metrics,
@@ -166,6 +174,7 @@ export function createApp(deps: AppDeps): Express {
       projects,
       generations,
       idempotency: createIdempotencyService(redis, config.redisKeyPrefix),
+      owners,
       generateLimiter,
       allowPrivateWebhooks: config.webhookAllowPrivateNetworks,
     }),
@@ -177,6 +186,8 @@ export function createApp(deps: AppDeps): Express {
       authenticate: authenticate(tokens, revocations),
       cacheRequests: metrics.cacheRequests,
       users,
+      generations,
+      hitCeiling,
       edits: createEditsService({
         db,
         store,

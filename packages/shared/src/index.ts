@@ -45,3 +45,5 @@ export * from './queues/job-view-cache';
 export * from './domain/insert-once';
 export * from './queues/job-stream';
 export * from './queues/job-cancel';
+export * from './clients/redis-script';
+export * from './domain/capped-key-index';

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { assertWebhookUrlAllowed, type Metrics } from '@vectort/shared';
+import { assertWebhookUrlAllowed, toGenerationView, type Metrics } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
@@ -8,6 +8,8 @@ import { loadUser } from '../middleware/auth';
 import { recordRoute } from '../middleware/request-context';
 import type { EditsService } from '../services/edits.service';
 import { fingerprintOf, type IdempotencyService, type StoredResponse } from '../services/idempotency.service';
+import type { GenerationsService } from '../services/generations.service';
+import { RateLimitedError, type HitCeiling } from '../services/hit-ceiling';
 import type { UsersService } from '../services/users.service';
 
 export interface EditsRoutesDeps {
@@ -15,6 +17,10 @@ export interface EditsRoutesDeps {
   /** Token check only: the submit route loads the user on misses alone. */
   authenticate: RequestHandler;
   users: UsersService;
+  /** Reads a replayed hit's generation again. */
+  generations: Pick<GenerationsService, 'get'>;
+  /** Edit hits count against the same per-user ceiling as generate hits. */
+  hitCeiling?: HitCeiling;
   edits: EditsService;
   idempotency: IdempotencyService;
   /** Counts hits and misses, with `kind: "edit"`. */
@@ -66,7 +72,20 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
         )
       : undefined;
     if (claim?.replay) {
-      res.status(claim.replay.status).set(claim.replay.headers).json(claim.replay.body);
+      const { status, headers, generationId } = claim.replay;
+      const replayed = generationId
+        ? {
+            status: 'completed',
+            cached: true,
+            generation: toGenerationView(
+              await deps.generations.get(userId, parseObjectId(generationId, 'Generation')),
+              {
+                withFiles: true,
+              },
+            ),
+          }
+        : claim.replay.body;
+      res.status(status).set(headers).json(replayed);
       return;
     }
 
@@ -76,10 +95,12 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
       const hit = await deps.edits.tryCache(parent, cacheKey, input);
       deps.cacheRequests?.inc({ result: hit ? 'hit' : 'miss', kind: 'edit' });
       if (hit) {
+        await deps.hitCeiling?.take(userId);
         response = {
           status: 200,
           headers: { 'X-Cache': 'HIT' },
           body: { status: 'completed', cached: true, generation: hit },
+          generationId: hit.id,
         };
       } else {
         const user = await loadUser(req, deps.users);
@@ -99,9 +120,11 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
       }
     } catch (err) {
       await claim?.release().catch(() => undefined);
+      if (err instanceof RateLimitedError) res.set(err.headers);
       throw err;
     }
-    await claim?.complete(response);
+    // A hit's replay record keeps its generation's id, not its files.
+    await claim?.complete(response.generationId ? { ...response, body: undefined } : response);
     res.status(response.status).set(response.headers).json(response.body);
   });
 

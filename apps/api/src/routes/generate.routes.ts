@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import type { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import {
   FRAMEWORKS,
@@ -15,7 +16,9 @@ import { parseInput } from '../http/validate';
 import { loadUser } from '../middleware/auth';
 import { recordRoute } from '../middleware/request-context';
 import type { GenerationsService } from '../services/generations.service';
+import { RateLimitedError } from '../services/hit-ceiling';
 import { fingerprintOf, type IdempotencyService, type StoredResponse } from '../services/idempotency.service';
+import type { ProjectOwners } from '../services/project-owners';
 import type { ProjectsService } from '../services/projects.service';
 import type { UsersService } from '../services/users.service';
 
@@ -27,6 +30,8 @@ export interface GenerateRoutesDeps {
   projects: ProjectsService;
   generations: GenerationsService;
   idempotency: IdempotencyService;
+  /** Checks ownership before a webhook URL is resolved. */
+  owners: ProjectOwners;
   /** Counts hits, misses and bypasses (force_regenerate). */
   cacheRequests?: Metrics['cacheRequests'];
   /** Runs on misses only: cache hits never count against the plan's limit. */
@@ -58,13 +63,22 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
   const router = Router();
   const body = generateBody(deps.allowPrivateWebhooks);
 
+  /** A replayed hit's body, read again from its generation (404 once the project is deleted). */
+  const hitBody = async (userId: ObjectId, generationId: string) => {
+    const generation = await deps.generations.get(userId, parseObjectId(generationId, 'Generation'));
+    return { status: 'completed', cached: true, generation: toGenerationView(generation, { withFiles: true }) };
+  };
+
   router.post('/projects/:id/generate', recordRoute, deps.authenticate, async (req, res) => {
     const userId = req.userId!;
     const projectId = parseObjectId(req.params.id as string, 'Project');
     const input = parseInput(body, req.body, 'body');
     // Refuse loopback, private and metadata targets now; the worker checks again when it connects.
-    if (input.webhook_url)
+    // Ownership first: on another user's project the URL is never resolved (no DNS oracle).
+    if (input.webhook_url) {
+      await deps.owners.assertOwner(userId, projectId);
       await assertWebhookUrlAllowed(input.webhook_url, { allowPrivate: deps.allowPrivateWebhooks });
+    }
     const rawKey = req.get('idempotency-key');
     const key = rawKey === undefined ? undefined : parseInput(idempotencyKey, rawKey, 'header');
 
@@ -74,7 +88,9 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       ? await deps.idempotency.claim(userId.toHexString(), key, fingerprintOf([projectId.toHexString(), input]))
       : undefined;
     if (claim?.replay) {
-      res.status(claim.replay.status).set(claim.replay.headers).json(claim.replay.body);
+      const { status, headers, generationId } = claim.replay;
+      const body = generationId ? await hitBody(userId, generationId) : claim.replay.body;
+      res.status(status).set(headers).json(body);
       return;
     }
 
@@ -98,6 +114,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
           status: 200,
           headers: { 'X-Cache': 'HIT' },
           body: { status: 'completed', cached: true, generation: hit },
+          generationId: hit.id,
         };
       } else {
         const user = await (userLoad ?? loadUser(req, deps.users));
@@ -117,9 +134,11 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       }
     } catch (err) {
       await claim?.release().catch(() => undefined);
+      if (err instanceof RateLimitedError) res.set(err.headers);
       throw err;
     }
-    await claim?.complete(response);
+    // A hit's replay record keeps its generation's id, not its files.
+    await claim?.complete(response.generationId ? { ...response, body: undefined } : response);
     res.status(response.status).set(response.headers).json(response.body);
   });
 

@@ -14,6 +14,7 @@ import {
   type UserDocument,
 } from '@vectort/shared';
 import { page } from '../http/pagination';
+import type { HitCeiling } from './hit-ceiling';
 import type { JobsService } from './jobs.service';
 import { submitPaidJob } from './paid-job';
 import type { PendingAuthCheck } from './token-revocations';
@@ -61,6 +62,8 @@ export interface GenerationsServiceDeps {
   costCredits: number;
   /** The generator's version (`generatorVersion(config.llm)`), part of every cache key. */
   generatorVersion: string;
+  /** The per-user ceiling on cache hits (`RATE_LIMIT_HITS_PER_MINUTE`). @defaultValue none */
+  hitCeiling?: HitCeiling;
 }
 
 export function createGenerationsService(deps: GenerationsServiceDeps): GenerationsService {
@@ -76,14 +79,22 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
         return null;
       }
       const authKeys = authCheck?.keys ?? [];
-      const probe = await deps.store.probe(key, projectId, [deps.owners.redisKey(projectId), ...authKeys]);
+      const probe = await deps.store.probe(
+        key,
+        projectId,
+        [deps.owners.redisKey(projectId), ...authKeys],
+        deps.hitCeiling?.counter(userId),
+      );
       await authCheck?.settle(probe.also.slice(1));
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
+      deps.hitCeiling?.check(probe.hits);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
       // Off the hot path now: let the caller start what a miss will need meanwhile.
       if (!probe.output) onColdPath?.();
       const output = probe.output ?? (await deps.store.lookup(key));
       if (!output) return null;
+      // A hit from MongoDB's tier: the probe saw no entry, so it did not count this one.
+      if (!probe.output) await deps.hitCeiling?.take(userId);
       // The cache is shared, a generation is not: reuse this project's own copy, or make one.
       const copy = await deps.store.ensureProjectCopy({
         id: new ObjectId(),

@@ -1,16 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AppError, ConflictError } from '@vectort/shared';
+import { AppError, ConflictError, createCappedKeyIndex } from '@vectort/shared';
 
 /** How long a finished request's response is replayed for a repeated key. */
 const DONE_TTL_SECONDS = 24 * 3600;
 /** A request that dies mid-way frees its key after this long. */
 const IN_FLIGHT_TTL_SECONDS = 60;
 
+/** Most replay records of cache hits one user keeps; the oldest go first (API.md [impl]). */
+export const MAX_HIT_REPLAYS_PER_USER = 1000;
+
 export interface StoredResponse {
   status: number;
-  body: unknown;
+  /** Absent when `generationId` stands for it. */
+  body?: unknown;
   headers: Record<string, string>;
+  /**
+   * A cache hit's generation: the replay reads it again rather than keeping a copy of its
+   * files (a free hit must not buy megabytes of Redis for 24 h).
+   */
+  generationId?: string;
 }
 
 interface Record_ {
@@ -40,6 +49,13 @@ export function fingerprintOf(parts: unknown): string {
 }
 
 export function createIdempotencyService(redis: Redis, keyPrefix: string): IdempotencyService {
+  // Hits are cheap to make (600 a minute): cap their records per user. Misses cost credits
+  // and have the plan's limit, and losing a miss's record could charge a retry twice.
+  const hitReplays = createCappedKeyIndex({
+    indexKey: (userId) => `${keyPrefix}:keys:idem-hits:${userId}`,
+    cap: MAX_HIT_REPLAYS_PER_USER,
+    ttlSeconds: DONE_TTL_SECONDS,
+  });
   return { claim };
 
   async function claim(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
@@ -62,7 +78,11 @@ export function createIdempotencyService(redis: Redis, keyPrefix: string): Idemp
       return {
         async complete(response) {
           const done: Record_ = { fingerprint, state: 'done', response };
-          await redis.set(redisKey, JSON.stringify(done), 'EX', DONE_TTL_SECONDS);
+          const batch = redis.multi().set(redisKey, JSON.stringify(done), 'EX', DONE_TTL_SECONDS);
+          if (response.generationId) hitReplays.queue(batch, userId, redisKey);
+          const replies = await batch.exec();
+          const failed = replies?.find(([err]) => err)?.[0];
+          if (failed) throw failed;
         },
         async release() {
           await redis.del(redisKey);

@@ -6,6 +6,7 @@ import {
   UnavailableError,
   deletePrefix,
   projectPrefix,
+  type GenerationStore,
   type ProjectDocument,
 } from '@vectort/shared';
 import { page } from '../http/pagination';
@@ -25,7 +26,10 @@ export interface ProjectsService {
     id: ObjectId,
     changes: { name?: string; description?: string | null },
   ): Promise<ProjectDocument>;
-  /** Removes the project, its generations and export records, and every S3 object under its prefix. */
+  /**
+   * Removes the project, its generations and export records, every S3 object under its prefix,
+   * and the shared cache entries its own model calls produced.
+   */
   remove(userId: ObjectId, id: ObjectId): Promise<void>;
 }
 
@@ -35,7 +39,12 @@ export interface ProjectStorage {
   bucket: string;
 }
 
-export function createProjectsService(db: Db, storage: ProjectStorage): ProjectsService {
+export function createProjectsService(
+  db: Db,
+  storage: ProjectStorage,
+  /** The shared cache, whose entries the project's own model calls produced go with it. */
+  cache: Pick<GenerationStore, 'forgetProjectOutputs'>,
+): ProjectsService {
   const purgeStorage = async (userId: ObjectId, id: ObjectId) => {
     try {
       await deletePrefix(storage.s3, storage.bucket, projectPrefix(userId.toHexString(), id.toHexString()));
@@ -98,7 +107,7 @@ export function createProjectsService(db: Db, storage: ProjectStorage): Projects
       // one landing later finds the project gone and removes its own object (export.processor.ts).
       await purgeStorage(userId, id);
       await Promise.all([
-        db.collection(Collections.generations).deleteMany({ project_id: id }),
+        cache.forgetProjectOutputs(id, () => db.collection(Collections.generations).deleteMany({ project_id: id })),
         db.collection(Collections.exports).deleteMany({ project_id: id }),
       ]);
     },

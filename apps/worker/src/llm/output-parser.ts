@@ -1,3 +1,4 @@
+import { findFileTags } from './file-tags';
 import { invalidOutput } from './llm-errors';
 import type { GeneratedFile } from './llm-provider';
 import type { UncheckedProject } from './path-safety';
@@ -11,7 +12,8 @@ import { findFencedBlocks, pathFromLabelLine, unwrapSingleFence } from './markdo
  * 3. fenced code blocks, each preceded by a line holding only its path (fenced blocks without
  *    such a line, like a shell snippet, are skipped).
  * Throws `invalid_llm_output` for anything else or an empty file list. Paths come back as the
- * model wrote them: pass the result through `checkGeneratedProject`.
+ * model wrote them: pass the result through `checkGeneratedProject`. Every step is linear in the
+ * content's length: the content is untrusted, and a worker parsing it serves nothing else.
  */
 export function parseLlmOutput(content: string): UncheckedProject {
   const project = parseJsonForm(content) ?? parseFileTagForm(content) ?? parsePathFenceForm(content);
@@ -41,7 +43,8 @@ function parseJsonForm(content: string): UncheckedProject | null {
 function jsonCandidates(content: string): string[] {
   const trimmed = content.trim();
   const candidates = [trimmed];
-  const { blocks } = findFencedBlocks(content);
+  // Two blocks are enough to know there is not exactly one.
+  const { blocks } = findFencedBlocks(content, 2);
   if (blocks.length === 1 && blocks[0]) candidates.push(blocks[0].body);
   // Prose before or after a bare object: "Here is your project: {...} Enjoy!"
   const first = trimmed.indexOf('{');
@@ -62,15 +65,13 @@ function readProjectJson(value: Record<string, unknown>): UncheckedProject {
   return { files: checked, entrypoint: stringOrNull(value.entrypoint), instructions: stringOrNull(value.instructions) };
 }
 
-const FILE_TAG = /<file\s+path\s*=\s*(["'])(.*?)\1\s*>([\s\S]*?)<\/file\s*>/g;
-
 function parseFileTagForm(content: string): UncheckedProject | null {
   const files: GeneratedFile[] = [];
-  for (const match of content.matchAll(FILE_TAG)) {
-    const body = (match[3] ?? '').replace(/^\r?\n/, '');
+  for (const tag of findFileTags(content)) {
+    const body = tag.body.replace(/^\r?\n/, '');
     // Models often wrap a tag's body in a code fence as well.
     const unwrapped = unwrapSingleFence(body);
-    files.push({ path: match[2] ?? '', content: unwrapped === null ? body : withFinalNewline(unwrapped) });
+    files.push({ path: tag.path, content: unwrapped === null ? body : withFinalNewline(unwrapped) });
   }
   return files.length > 0 ? { files, entrypoint: null, instructions: null } : null;
 }

@@ -19,8 +19,16 @@ export type WebhookResponse =
   | { kind: 'answered'; statusCode: number; location?: string }
   /** The URL points at a refused address: retrying cannot help. */
   | { kind: 'blocked'; message: string }
-  /** No answer: connection refused or reset, TLS failure, DNS failure, timeout. */
-  | { kind: 'unreachable'; message: string };
+  /** No answer, in a coarse class only (see {@link DeliveryErrorClass}); `detail` is for logs. */
+  | { kind: 'unreachable'; errorClass: DeliveryErrorClass; detail: string };
+
+/**
+ * Why a receiver gave no answer, as recorded and shown to users. Deliberately coarse: a refused
+ * connection, a silently dropped one, a reset and a DNS failure all read `connect_error`, so
+ * webhook URLs cannot be used to tell closed ports from filtered ones (a port scanner).
+ * `timeout`: connected, but no HTTP answer in time; `tls_error`: connected, TLS failed.
+ */
+export type DeliveryErrorClass = 'connect_error' | 'timeout' | 'tls_error';
 
 function blocked(url: URL, allowPrivate: boolean): string | null {
   const schemes = allowPrivate ? ['https:', 'http:'] : ['https:'];
@@ -73,10 +81,27 @@ export function sendWebhook(req: WebhookRequest): Promise<WebhookResponse> {
         resolve({ kind: 'answered', statusCode: res.statusCode ?? 0, ...(location ? { location } : {}) });
       },
     );
+    let connected = false;
+    let secured = url.protocol !== 'https:';
+    outgoing.on('socket', (socket) => {
+      socket.once('connect', () => (connected = true));
+      socket.once('secureConnect', () => (secured = true));
+    });
     outgoing.on('error', (err: Error & { code?: string }) => {
-      if (err instanceof BlockedAddressError) resolve({ kind: 'blocked', message: err.message });
-      else if (signal.aborted) resolve({ kind: 'unreachable', message: `no answer within ${timeoutMs} ms` });
-      else resolve({ kind: 'unreachable', message: err.code ? `${err.code}: ${err.message}` : err.message });
+      if (err instanceof BlockedAddressError) return resolve({ kind: 'blocked', message: err.message });
+      const detail = signal.aborted
+        ? `no answer within ${timeoutMs} ms`
+        : err.code
+          ? `${err.code}: ${err.message}`
+          : err.message;
+      const errorClass: DeliveryErrorClass = !connected
+        ? 'connect_error'
+        : !secured
+          ? 'tls_error'
+          : signal.aborted
+            ? 'timeout'
+            : 'connect_error';
+      resolve({ kind: 'unreachable', errorClass, detail });
     });
     outgoing.end(req.body);
   });

@@ -32,19 +32,27 @@ interface Verdict {
   retry: boolean;
   error: string | null;
   statusCode: number | null;
+  /** What the log gets beyond the class. */
+  detail?: string;
 }
 
+/**
+ * The verdict recorded on the delivery, which its owner reads: coarse classes only
+ * (`blocked_address`, `connect_error`, `timeout`, `tls_error`, `http_status`), never a resolved
+ * address, an errno or a redirect target. The details go to the worker's log.
+ */
 function judge(res: WebhookResponse): Verdict {
-  if (res.kind === 'blocked') return { ok: false, retry: false, error: `refused: ${res.message}`, statusCode: null };
-  if (res.kind === 'unreachable') return { ok: false, retry: true, error: res.message, statusCode: null };
+  if (res.kind === 'blocked')
+    return { ok: false, retry: false, error: 'blocked_address', statusCode: null, detail: res.message };
+  if (res.kind === 'unreachable')
+    return { ok: false, retry: true, error: res.errorClass, statusCode: null, detail: res.detail };
   const { statusCode } = res;
   if (statusCode >= 200 && statusCode < 300) return { ok: true, retry: false, error: null, statusCode };
   // 410 Gone: the receiver says this endpoint is no more.
-  if (statusCode === 410) return { ok: false, retry: false, error: 'receiver answered 410 Gone', statusCode };
-  if (statusCode >= 300 && statusCode < 400) {
-    return { ok: false, retry: true, error: `redirect to ${res.location ?? '(no location)'} not followed`, statusCode };
-  }
-  return { ok: false, retry: true, error: `receiver answered ${statusCode}`, statusCode };
+  if (statusCode === 410) return { ok: false, retry: false, error: 'http_status', statusCode };
+  const detail =
+    statusCode >= 300 && statusCode < 400 ? `redirect to ${res.location ?? '(no location)'} not followed` : undefined;
+  return { ok: false, retry: true, error: 'http_status', statusCode, detail };
 }
 
 /**
@@ -156,10 +164,22 @@ export function createWebhookProcessor(deps: WebhookProcessorDeps): Processor<We
       return { status_code: verdict.statusCode };
     }
     if (final) {
-      log.warn('webhook_gave_up', { attempt, error: verdict.error, status_code: verdict.statusCode, host });
+      log.warn('webhook_gave_up', {
+        attempt,
+        error: verdict.error,
+        detail: verdict.detail,
+        status_code: verdict.statusCode,
+        host,
+      });
       throw new UnrecoverableError(verdict.error ?? 'delivery failed');
     }
-    log.info('webhook_attempt_failed', { attempt, error: verdict.error, status_code: verdict.statusCode, host });
+    log.info('webhook_attempt_failed', {
+      attempt,
+      error: verdict.error,
+      detail: verdict.detail,
+      status_code: verdict.statusCode,
+      host,
+    });
     throw new Error(verdict.error ?? 'delivery failed');
   };
 }

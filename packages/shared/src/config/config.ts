@@ -88,6 +88,7 @@ const schema = z.object({
   RATE_LIMIT_GENERATE_PER_MINUTE: planLimits.default({ free: 10, starter: 30, pro: 100, enterprise: null }),
   RATE_LIMIT_EXPORT_PER_MINUTE: planLimits.default({ free: 10, starter: 30, pro: 100, enterprise: null }),
   RATE_LIMIT_PURCHASE_PER_HOUR: int(1, 1_000_000).default(20),
+  RATE_LIMIT_HITS_PER_MINUTE: int(1, 10_000_000).default(600),
   PAYMENT_PROVIDER: z.enum(['test', 'none']).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: int(60, 90 * 86400).default(7 * 86400),
@@ -167,6 +168,8 @@ export interface Config {
     exportPerMinute: Record<Plan, number | null>;
     /** Credit purchases per hour per user, every plan alike. @defaultValue 20 */
     purchasePerHour: number;
+    /** Cache hits per minute per user, every plan alike: hits are free, not unlimited. @defaultValue 600 */
+    hitsPerMinute: number;
   };
   jwt: { secret: string; ttlSeconds: number; generated: boolean };
   /**
@@ -303,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       generatePerMinute: e.RATE_LIMIT_GENERATE_PER_MINUTE,
       exportPerMinute: e.RATE_LIMIT_EXPORT_PER_MINUTE,
       purchasePerHour: e.RATE_LIMIT_PURCHASE_PER_HOUR,
+      hitsPerMinute: e.RATE_LIMIT_HITS_PER_MINUTE,
     },
     // Outside production a missing secret gets a random one: tokens then last only as long as the process.
     jwt: {

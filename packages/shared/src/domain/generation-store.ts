@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
 import { insertOnce } from './insert-once';
@@ -12,6 +12,8 @@ import {
 } from './generation';
 import type { ProjectDocument } from './project';
 import { withRedisMutex } from './redis-mutex';
+import { redisScript } from '../clients/redis-script';
+import { createCappedKeyIndex } from './capped-key-index';
 
 /** One row of the cache's MongoDB tier. */
 interface CacheEntryDocument {
@@ -50,6 +52,39 @@ export interface ProjectCopy {
   source_generation_id: string;
 }
 
+/** A fixed-window counter the probe increments when the entry is there (a hit), in the same round trip. */
+export interface HitCount {
+  key: string;
+  windowMs: number;
+}
+
+/** The counter after this hit, and when its window ends. */
+export interface HitTally {
+  count: number;
+  resetMs: number;
+}
+
+/** Most hit-made project pointers one user keeps in Redis (the oldest go; MongoDB still has them). */
+export const MAX_COPY_POINTERS_PER_USER = 1000;
+
+/**
+ * MGET of KEYS[2..], and when KEYS[2] (the entry) exists, INCR of the counter KEYS[1], whose
+ * window of ARGV[1] ms starts at its first hit. One round trip, like the plain MGET.
+ */
+const PROBE_COUNTING = redisScript(`
+local values = redis.call('MGET', unpack(KEYS, 2))
+local count, ttl = 0, 0
+if values[1] then
+  count = redis.call('INCR', KEYS[1])
+  ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then
+    ttl = tonumber(ARGV[1])
+    redis.call('PEXPIRE', KEYS[1], ttl)
+  end
+end
+return {count, ttl, unpack(values)}
+`);
+
 /** The view with the output's files: what a cache hit answers. */
 export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationView {
   // A pointer written before edits existed has no lineage: it is a version 1.
@@ -71,7 +106,8 @@ export interface GenerationStore {
     key: string,
     projectId: ObjectId,
     alsoRead?: string[],
-  ): Promise<{ output: CachedOutput | null; copy: ProjectCopy | null; also: (string | null)[] }>;
+    countHit?: HitCount,
+  ): Promise<{ output: CachedOutput | null; copy: ProjectCopy | null; also: (string | null)[]; hits?: HitTally }>;
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
   lookup(key: string): Promise<CachedOutput | null>;
   /** The Redis tier alone. */
@@ -89,7 +125,21 @@ export interface GenerationStore {
   findById(id: ObjectId): Promise<GenerationDocument | null>;
   /** Drops the Redis entry of `key`, so the next lookup reads MongoDB. */
   forget(key: string): Promise<void>;
+  /**
+   * Removes from both tiers the entries whose output `projectId`'s own model calls produced
+   * (a deleted project's code is served to no one), around `deleteGenerations`, which deletes
+   * the project's generations; entries another project's call produced, and other projects'
+   * own copies, stay. Returns how many entries went.
+   */
+  forgetProjectOutputs(projectId: ObjectId, deleteGenerations: () => Promise<unknown>): Promise<number>;
 }
+
+/** Deletes the entry KEYS[1] only if it still holds the output of generation ARGV[1]. */
+const DELETE_ENTRY_OF = redisScript(`
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw).source_generation_id == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
 
 export function createGenerationStore(options: GenerationStoreOptions): GenerationStore {
   const { db, redis, keyPrefix, ttlSeconds } = options;
@@ -117,6 +167,15 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     return { view: toGenerationView(g, { withFiles: false }), source_generation_id: g.source_generation_id };
   }
 
+  // Hits make a copy per new project, and projects cost nothing: cap the pointers per user.
+  const copyPointers = createCappedKeyIndex({
+    indexKey: (userId) => `${keyPrefix}:keys:copy-pointers:${userId}`,
+    cap: MAX_COPY_POINTERS_PER_USER,
+    ttlSeconds,
+  });
+  const trackCopyPointer = (batch: ChainableCommander, gen: NewGeneration) =>
+    gen.cached ? copyPointers.queue(batch, gen.userId.toHexString(), pointerKey(gen.cacheKey, gen.projectId)) : batch;
+
   const parse = <T>(raw: string | null | undefined): T | null => (raw ? (JSON.parse(raw) as T) : null);
 
   /** The MongoDB tier's index: cache key → the generation holding its current output. */
@@ -135,12 +194,33 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   }
 
   return {
-    async probe(key, projectId, alsoRead = []) {
-      const [entry, pointer, ...also] = await redis.mget(entryKey(key), pointerKey(key, projectId), ...alsoRead);
+    async probe(key, projectId, alsoRead = [], countHit) {
+      const keys = [entryKey(key), pointerKey(key, projectId), ...alsoRead];
+      let hits: HitTally | undefined;
+      let values: (string | null)[];
+      if (countHit) {
+        const reply = (await PROBE_COUNTING.run(redis, [countHit.key, ...keys], [countHit.windowMs])) as [
+          number,
+          number,
+          ...(string | null)[],
+        ];
+        const [count, resetMs, ...read] = reply;
+        // One value per key read (missing keys come back as nulls).
+        values = keys.map((_, i) => read[i] ?? null);
+        if (count > 0) hits = { count, resetMs };
+      } else {
+        values = await redis.mget(...keys);
+      }
+      const [entry, pointer, ...also] = values;
       const output = parse<CachedOutput>(entry);
       const copy = parse<ProjectCopy>(pointer);
       // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
-      return { output, copy: output && copy?.source_generation_id === output.source_generation_id ? copy : null, also };
+      return {
+        output,
+        copy: output && copy?.source_generation_id === output.source_generation_id ? copy : null,
+        also,
+        hits,
+      };
     },
 
     lookupHot,
@@ -197,11 +277,13 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
           { _id: gen.projectId },
           { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
         ),
-        redis
-          .multi()
-          .set(entryKey(gen.cacheKey), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
-          .set(pointerKey(gen.cacheKey, gen.projectId), JSON.stringify(copy), 'EX', ttlSeconds)
-          .exec(),
+        trackCopyPointer(
+          redis
+            .multi()
+            .set(entryKey(gen.cacheKey), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
+            .set(pointerKey(gen.cacheKey, gen.projectId), JSON.stringify(copy), 'EX', ttlSeconds),
+          gen,
+        ).exec(),
       ]);
       return copy;
     },
@@ -219,6 +301,31 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
 
     async forget(key) {
       await redis.del(entryKey(key));
+    },
+
+    async forgetProjectOutputs(projectId, deleteGenerations) {
+      const own = (
+        await generations
+          .find({ project_id: projectId }, { projection: { _id: 1, cache_key: 1, source_generation_id: 1 } })
+          .toArray()
+      ).filter((g) => g.source_generation_id === g._id.toHexString());
+      const dropHot = async () => {
+        let dropped = 0;
+        for (const g of own) {
+          dropped += (await DELETE_ENTRY_OF.run(redis, [entryKey(g.cache_key)], [g._id.toHexString()])) as number;
+        }
+        return dropped;
+      };
+      let removed = 0;
+      // MongoDB's tier first, so no later lookup can refill Redis from it.
+      for (const g of own) {
+        removed += (await cacheEntries.deleteOne({ _id: g.cache_key, generation_id: g._id })).deletedCount;
+      }
+      const hot = await dropHot();
+      await deleteGenerations();
+      // A lookup that read the entry before it went may have refilled Redis meanwhile: once more.
+      await dropHot();
+      return Math.max(removed, hot);
     },
   };
 }

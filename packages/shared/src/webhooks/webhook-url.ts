@@ -99,11 +99,44 @@ export async function webhookUrlProblem(rawUrl: string, check: WebhookUrlCheck):
   }
 }
 
+/**
+ * Most submit-time lookups one process runs at once. `dns.lookup` runs on libuv's thread pool
+ * (4 threads, shared with file and crypto work), and a slow resolver holds a thread past our
+ * time box: without a cap, a user sending webhook URLs could stall the process.
+ */
+export const MAX_CONCURRENT_WEBHOOK_LOOKUPS = 2;
+
+let lookupsRunning = 0;
+const lookupWaiters: (() => void)[] = [];
+
+/** Runs `lookup` when a slot is free; the slot is held until the lookup itself ends. */
+function withLookupSlot(lookup: (done: () => void) => void): void {
+  const start = () => {
+    lookupsRunning++;
+    lookup(() => {
+      lookupsRunning--;
+      lookupWaiters.shift()?.();
+    });
+  };
+  if (lookupsRunning < MAX_CONCURRENT_WEBHOOK_LOOKUPS) start();
+  else lookupWaiters.push(start);
+}
+
+/** The host's addresses, or 'unknown' when the lookup (waiting for a slot included) takes longer than `timeoutMs`. */
 async function resolveWithin(host: string, timeoutMs: number): Promise<string[] | 'missing' | 'unknown'> {
   const lookup = new Promise<string[] | 'missing' | 'unknown'>((resolve) => {
-    dnsLookup(host, { all: true }, (err, addresses) => {
-      if (err) resolve(err.code === 'ENOTFOUND' ? 'missing' : 'unknown');
-      else resolve(addresses.map((a) => a.address));
+    withLookupSlot((done) => {
+      try {
+        dnsLookup(host, { all: true }, (err, addresses) => {
+          done();
+          if (err) resolve(err.code === 'ENOTFOUND' ? 'missing' : 'unknown');
+          else resolve(addresses.map((a) => a.address));
+        });
+      } catch {
+        // A lookup that throws at once must not keep its slot.
+        done();
+        resolve('unknown');
+      }
     });
   });
   let timer: NodeJS.Timeout | undefined;
