@@ -49,7 +49,7 @@ const HOSTILE: Record<string, (bytes: number) => string> = {
 };
 
 describe('LLM output parsing is linear in the answer size', () => {
-  it.each(Object.keys(HOSTILE))('%s: time grows like the input (< 4x per doubling)', (name) => {
+  it.each(Object.keys(HOSTILE))('%s: time grows like the input (8x the input, < 16x the time)', (name) => {
     const make = HOSTILE[name]!;
     const sizes = [32 * 1024, 64 * 1024, 128 * 1024, 256 * 1024];
     const inputs = sizes.map(make);
@@ -64,8 +64,10 @@ describe('LLM output parsing is linear in the answer size', () => {
       inputs.forEach((input, i) => samples[i]!.push(medianMs(() => parseTimes(input, repeats), 1)));
     }
     const times = samples.map((s) => s.sort((a, b) => a - b)[2]!);
-    // A quadratic parser shows 4x per doubling, the cubic FILE_TAG regex 8x.
-    for (let i = 1; i < times.length; i++) expect(times[i]! / times[i - 1]!).toBeLessThan(4);
+    // Over three doublings a linear parser takes ~8x as long, a quadratic one 64x, the cubic
+    // FILE_TAG regex 512x. The whole span is judged, not each step: one step can catch a burst
+    // of load from elsewhere on a shared machine (a 4.7x step was seen under a full suite).
+    expect(times[times.length - 1]! / times[0]!).toBeLessThan(16);
   });
 
   it('parses a 1 MiB crafted answer in well under a second', () => {
