@@ -38,3 +38,4 @@ export * from './metrics/metrics';
 export * from './observability/error-reporter';
 export * from './queues/job-view-cache';
 export * from './domain/insert-once';
+export * from './domain/persistently';

@@ -4,6 +4,7 @@ import {
   InsufficientCreditsError,
   NotFoundError,
   cacheKey,
+  persistently,
   withFiles,
   type CreditsLedger,
   type Framework,
@@ -17,6 +18,9 @@ import {
 import { page } from '../http/pagination';
 import type { JobsService } from './jobs.service';
 import type { ProjectOwners } from './project-owners';
+
+/** How long a failed submit keeps trying to give its reservation back before answering. */
+const UNDO_TIMEOUT_MS = 10_000;
 
 export interface GenerateRequest {
   description: string;
@@ -127,11 +131,21 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
           payload,
         ),
       ]);
+      // Give back a reservation whose job will not run. A reservation that threw may still have
+      // changed the balance (a store that went away mid-operation): replaying it under its key
+      // finishes it or makes it, and the refund then cancels it. Retried through a short outage.
+      const undoReservation = (applied: boolean) =>
+        cost > 0
+          ? persistently(async () => {
+              if (!applied && (await creditOp(-cost, 'generation')) === 'insufficient') return;
+              await creditOp(cost, 'generation_refund');
+            }, UNDO_TIMEOUT_MS)
+          : Promise.resolve();
       // Never leave a record without its reservation (the sweep would run it) nor the reverse.
       if (reservation.status === 'rejected' || reservation.value === 'insufficient' || record.status === 'rejected') {
         if (record.status === 'fulfilled') await deps.jobs.discard(jobId);
-        if (reservation.status === 'fulfilled' && reservation.value !== 'insufficient' && cost > 0) {
-          await creditOp(cost, 'generation_refund');
+        if (reservation.status === 'rejected' || reservation.value !== 'insufficient') {
+          await undoReservation(reservation.status === 'fulfilled');
         }
         if (reservation.status === 'rejected') throw reservation.reason;
         if (record.status === 'rejected') throw record.reason;
@@ -141,7 +155,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       try {
         await deps.jobs.push('generate', doc, payload);
       } catch (err) {
-        if (cost > 0) await creditOp(cost, 'generation_refund');
+        await undoReservation(true);
         throw err;
       }
       return payload.job_id;

@@ -15,6 +15,7 @@ import {
 import { LlmError } from '../llm/llm-errors';
 import type { LlmProvider } from '../llm/llm-provider';
 import { beginJob } from './begin-job';
+import { createSettler, isOwnOutput, resumeEarlierAttempt, type Outcome } from './generate-settlement';
 import type { JobRecord } from './job-record';
 import type { LeaseManager } from './llm-lease';
 
@@ -36,12 +37,6 @@ export interface GenerateProcessorDeps {
   maxWaitMs: number;
 }
 
-interface Outcome {
-  generation: GenerationView;
-  /** True when the output came from the cache (another job's call): the reservation is refunded. */
-  fromCache: boolean;
-}
-
 function errorCodeOf(err: unknown): JobErrorCode {
   return err instanceof LlmError ? err.code : 'internal';
 }
@@ -51,21 +46,13 @@ function isRetryable(err: unknown): boolean {
 }
 
 /**
- * Runs a `generate` job: answer from the cache when another job has filled it, else call the
- * model under a single-flight lease, store the generation, fill the cache, settle credits.
- * Every write is keyed by the job id, so a redelivered job repeats nothing.
+ * Runs a `generate` job: resume what an earlier attempt left, else answer from the cache when
+ * another job has filled it, else call the model under a single-flight lease, store the
+ * generation, fill the cache; then settle credits and end the job. Every write is keyed by the
+ * job id, so a redelivered job repeats nothing (the crash windows: generate-settlement.ts).
  */
 export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<GenerateJobPayload> {
-  const refund = (p: GenerateJobPayload, jobId: ObjectId) =>
-    p.reserved_credits > 0
-      ? deps.ledger.apply({
-          userId: new ObjectId(p.user_id),
-          key: `job:${p.job_id}:generation_refund`,
-          delta: p.reserved_credits,
-          reason: 'generation_refund',
-          jobId,
-        })
-      : Promise.resolve('applied' as const);
+  const settle = createSettler(deps.ledger, deps.record);
 
   async function fromCache(p: GenerationPayloadIds, output: CachedOutput, started: number): Promise<Outcome> {
     const projectId = new ObjectId(p.project_id);
@@ -81,7 +68,8 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       costUsd: 0,
       durationSeconds: (performance.now() - started) / 1000,
     });
-    return { generation: withFiles(copy, output), fromCache: true };
+    // Output this job's own earlier attempt produced is a miss, never a free hit (issue 16).
+    return { generation: withFiles(copy, output), fromCache: !isOwnOutput(output, p.job_id) };
   }
 
   async function callModel(p: GenerateJobPayload, jobId: ObjectId, started: number): Promise<Outcome> {
@@ -170,6 +158,38 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
     if (p.reserved_credits > 0) m.creditsConsumed.inc({ plan: p.plan ?? 'unknown' }, p.reserved_credits);
   }
 
+  /** A failed attempt: queued again for the next one, or (the last) refunded and ended as failed. */
+  async function failAttempt(job: Job<GenerateJobPayload>, jobId: ObjectId, log: Logger, err: unknown): Promise<never> {
+    const p = job.data;
+    const attempts = job.opts.attempts ?? 1;
+    const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
+    const code = errorCodeOf(err);
+    const message = err instanceof LlmError ? err.message : 'Internal error while generating';
+    if (!final) {
+      log.warn('generation_attempt_failed', {
+        error: code,
+        error_message: message,
+        attempt: job.attemptsMade + 1,
+        provider: deps.provider.name,
+      });
+      await deps.record.progress(jobId, 0, 'queued');
+      throw err;
+    }
+    await settle.failed(p, jobId, { code, message });
+    log.error('generation_failed', {
+      error: code,
+      error_message: message,
+      provider: deps.provider.name,
+      cause: err instanceof Error ? err.message : String(err),
+    });
+    deps.metrics.generationsTotal.inc({ status: 'failed', model: deps.model, framework: p.framework });
+    deps.reporter.capture(err, {
+      user: { id: p.user_id },
+      tags: { project_id: p.project_id, job_id: p.job_id, error_type: code, provider: deps.provider.name },
+    });
+    throw new UnrecoverableError(message);
+  }
+
   return async (job: Job<GenerateJobPayload>) => {
     const p = job.data;
     const started = performance.now();
@@ -182,54 +202,34 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       force_regenerate: p.force_regenerate,
       attempt: job.attemptsMade + 1,
     });
+    let outcome: Outcome;
     try {
-      const outcome = await produce(p, jobId, started);
-      // A hit is free: give back what the submit reserved.
-      if (outcome.fromCache) await refund(p, jobId);
-      const view = outcome.generation;
-      await deps.record.complete(jobId, { generation: view });
-      recordCompletion(p, view, outcome.fromCache, job.timestamp);
-      log.info('generation_completed', {
-        generation_id: view.id,
-        duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
-        code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
-        file_count: view.files?.length ?? 0,
-        cost_usd: outcome.fromCache ? 0 : view.cost_usd,
-        model: view.model,
-        provider: view.provider,
-        cache: outcome.fromCache ? 'hit' : 'miss',
-      });
-      return { generation_id: view.id };
+      outcome =
+        (await resumeEarlierAttempt(
+          { store: deps.store, ledger: deps.ledger, answerFromCache: (output) => fromCache(p, output, started) },
+          p.job_id,
+          jobId,
+          p.cache_key,
+        )) ?? (await produce(p, jobId, started));
     } catch (err) {
-      const attempts = job.opts.attempts ?? 1;
-      const final = !isRetryable(err) || job.attemptsMade + 1 >= attempts;
-      const code = errorCodeOf(err);
-      const message = err instanceof LlmError ? err.message : 'Internal error while generating';
-      if (!final) {
-        log.warn('generation_attempt_failed', {
-          error: code,
-          error_message: message,
-          attempt: job.attemptsMade + 1,
-          provider: deps.provider.name,
-        });
-        await deps.record.progress(jobId, 0, 'queued');
-        throw err;
-      }
-      await refund(p, jobId);
-      await deps.record.fail(jobId, { code, message });
-      log.error('generation_failed', {
-        error: code,
-        error_message: message,
-        provider: deps.provider.name,
-        cause: err instanceof Error ? err.message : String(err),
-      });
-      deps.metrics.generationsTotal.inc({ status: 'failed', model: deps.model, framework: p.framework });
-      deps.reporter.capture(err, {
-        user: { id: p.user_id },
-        tags: { project_id: p.project_id, job_id: p.job_id, error_type: code, provider: deps.provider.name },
-      });
-      throw new UnrecoverableError(message);
+      return failAttempt(job, jobId, log, err);
     }
+    // Outside the try: the work is done and stored, so a settling write that still fails after
+    // its retries fails this attempt only, never the job with a refund (the next run resumes it).
+    await settle.completed(p, jobId, outcome);
+    const view = outcome.generation;
+    recordCompletion(p, view, outcome.fromCache, job.timestamp);
+    log.info('generation_completed', {
+      generation_id: view.id,
+      duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+      code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
+      file_count: view.files?.length ?? 0,
+      cost_usd: outcome.fromCache ? 0 : view.cost_usd,
+      model: view.model,
+      provider: view.provider,
+      cache: outcome.fromCache ? 'hit' : 'miss',
+    });
+    return { generation_id: view.id };
   };
 }
 

@@ -70,6 +70,12 @@ export interface GenerationStore {
   /** Writes a generation (idempotent on its id), points its project at it, and fills the cache. */
   save(gen: NewGeneration): Promise<ProjectCopy>;
   /**
+   * The generation stored under `id` (a job's own, written by an earlier attempt), with what
+   * `save` does after the insert done again (an attempt may have died before it); null when
+   * there is none. One point read when absent.
+   */
+  reclaim(id: ObjectId): Promise<{ copy: ProjectCopy; output: CachedOutput } | null>;
+  /**
    * `projectId`'s copy of a cached output, made from `gen` when it has none. Serialised per
    * project and key, so identical hits arriving together share one generation.
    */
@@ -115,6 +121,25 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     if (!matchedCount && !(await insertOnce(cacheEntries, entry))) {
       await cacheEntries.updateOne({ _id: key }, { $set: entry });
     }
+  }
+
+  /** After a generation is stored: its project points at it, and the cache answers with it. */
+  async function publish(saved: GenerationDocument): Promise<ProjectCopy> {
+    const copy = copyOf(saved);
+    await Promise.all([
+      // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
+      saved.source_generation_id === saved._id.toHexString() ? pointEntryAt(saved.cache_key, saved._id) : undefined,
+      projects.updateOne(
+        { _id: saved.project_id },
+        { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
+      ),
+      redis
+        .multi()
+        .set(entryKey(saved.cache_key), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
+        .set(pointerKey(saved.cache_key, saved.project_id), JSON.stringify(copy), 'EX', ttlSeconds)
+        .exec(),
+    ]);
+    return copy;
   }
 
   async function lookupHot(key: string): Promise<CachedOutput | null> {
@@ -174,21 +199,12 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       // Keyed by its id: a job that runs twice (stalled, retried) keeps its first document.
       const inserted = await insertOnce(generations, doc);
       const saved = inserted ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
-      const copy = copyOf(saved);
-      await Promise.all([
-        // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
-        saved.source_generation_id === saved._id.toHexString() ? pointEntryAt(gen.cacheKey, saved._id) : undefined,
-        projects.updateOne(
-          { _id: gen.projectId },
-          { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
-        ),
-        redis
-          .multi()
-          .set(entryKey(gen.cacheKey), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
-          .set(pointerKey(gen.cacheKey, gen.projectId), JSON.stringify(copy), 'EX', ttlSeconds)
-          .exec(),
-      ]);
-      return copy;
+      return publish(saved);
+    },
+
+    async reclaim(id) {
+      const saved = await generations.findOne({ _id: id });
+      return saved ? { copy: await publish(saved), output: outputOf(saved) } : null;
     },
 
     async ensureProjectCopy(gen) {
