@@ -226,10 +226,14 @@ it('settles every job exactly once through a worker SIGKILL, a Redis SIGKILL and
     });
   }
   expect(misses).toBeGreaterThanOrEqual(50);
+  const resumed = stack.workers
+    .flatMap((w) => w.entries())
+    .filter((e) => e.message === 'generation_completed' && e.resumed === true).length;
   process.stdout.write(
     `billing-faults: ${jobs.length} jobs (${accepted.length} accepted by this test, ` +
       `${statuses.filter((s) => s === 503).length} submits answered 503) for ${USERS} users; ` +
-      `${misses} completed misses, ${hits} hits, ${failed} failed; ${llm.calls} model calls ` +
+      `${misses} completed misses, ${hits} hits, ${failed} failed, ${resumed} resumed from an earlier ` +
+      `attempt's stored output; ${llm.calls} model calls ` +
       `(${callsAtKill} before the worker SIGKILL); faults: worker SIGKILL, Redis SIGKILL+restart, ` +
       `FerretDB stop 4 s+restart; ${ledger.length} ledger entries and ${users.length} balances checked; ` +
       `${Math.round((Date.now() - t0) / 1000)} s\n`,

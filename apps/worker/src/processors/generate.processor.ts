@@ -203,14 +203,16 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       attempt: job.attemptsMade + 1,
     });
     let outcome: Outcome;
+    let resumed: boolean;
     try {
-      outcome =
-        (await resumeEarlierAttempt(
-          { store: deps.store, ledger: deps.ledger, answerFromCache: (output) => fromCache(p, output, started) },
-          p.job_id,
-          jobId,
-          p.cache_key,
-        )) ?? (await produce(p, jobId, started));
+      const earlier = await resumeEarlierAttempt(
+        { store: deps.store, ledger: deps.ledger, answerFromCache: (output) => fromCache(p, output, started) },
+        p.job_id,
+        jobId,
+        p.cache_key,
+      );
+      resumed = earlier !== null;
+      outcome = earlier ?? (await produce(p, jobId, started));
     } catch (err) {
       return failAttempt(job, jobId, log, err);
     }
@@ -228,6 +230,8 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       model: view.model,
       provider: view.provider,
       cache: outcome.fromCache ? 'hit' : 'miss',
+      // Settled from what an earlier attempt stored (issue 16's windows), without a model call.
+      resumed,
     });
     return { generation_id: view.id };
   };
