@@ -62,12 +62,13 @@ export class PrivateRedis {
     await waitFor(() => pings(this.port), 10000);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the server; `SIGKILL` is a crash (no final AOF flush). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
     this.child = undefined;
   }

@@ -47,3 +47,4 @@ export * from './queues/job-stream';
 export * from './queues/job-cancel';
 export * from './clients/redis-script';
 export * from './domain/capped-key-index';
+export * from './domain/persistently';

@@ -1,6 +1,15 @@
 import type { ObjectId } from 'mongodb';
-import { InsufficientCreditsError, type CreditsLedger, type QueuePayloads, type UserDocument } from '@vectort/shared';
+import {
+  InsufficientCreditsError,
+  persistently,
+  type CreditsLedger,
+  type QueuePayloads,
+  type UserDocument,
+} from '@vectort/shared';
 import type { JobsService } from './jobs.service';
+
+/** How long a failed submit keeps trying to give its reservation back before answering. */
+const UNDO_TIMEOUT_MS = 10_000;
 
 /** A job that calls the model: what {@link submitPaidJob} records, reserves and enqueues. */
 export interface PaidJob<Q extends 'generate' | 'edit'> {
@@ -32,11 +41,21 @@ export async function submitPaidJob<Q extends 'generate' | 'edit'>(
       job.payload,
     ),
   ]);
+  // Give back a reservation whose job will not run. A reservation that threw may still have
+  // changed the balance (a store that went away mid-operation): replaying it under its key
+  // finishes it or makes it, and the refund then cancels it. Retried through a short outage.
+  const undoReservation = (applied: boolean) =>
+    cost > 0
+      ? persistently(async () => {
+          if (!applied && (await creditOp(-cost, 'generation')) === 'insufficient') return;
+          await creditOp(cost, 'generation_refund');
+        }, UNDO_TIMEOUT_MS)
+      : Promise.resolve();
   // Never leave a record without its reservation (the sweep would run it) nor the reverse.
   if (reservation.status === 'rejected' || reservation.value === 'insufficient' || record.status === 'rejected') {
     if (record.status === 'fulfilled') await deps.jobs.discard(jobId);
-    if (reservation.status === 'fulfilled' && reservation.value !== 'insufficient' && cost > 0) {
-      await creditOp(cost, 'generation_refund');
+    if (reservation.status === 'rejected' || reservation.value !== 'insufficient') {
+      await undoReservation(reservation.status === 'fulfilled');
     }
     if (reservation.status === 'rejected') throw reservation.reason;
     if (record.status === 'rejected') throw record.reason;
@@ -45,7 +64,7 @@ export async function submitPaidJob<Q extends 'generate' | 'edit'>(
   try {
     await deps.jobs.push(job.queue, record.value, job.payload);
   } catch (err) {
-    if (cost > 0) await creditOp(cost, 'generation_refund');
+    await undoReservation(true);
     throw err;
   }
 }

@@ -18,6 +18,7 @@ import {
   type JobRun,
   type Outcome,
 } from './generation-job';
+import { isOwnOutput } from './generate-settlement';
 import { produceOnce } from './single-flight';
 
 export type EditProcessorDeps = GenerationJobDeps;
@@ -71,7 +72,8 @@ export function createEditProcessor(deps: EditProcessorDeps): Processor<EditJobP
       costUsd: 0,
       durationSeconds: (performance.now() - started) / 1000,
     });
-    return { generation: withFiles(copy, output), fromCache: true };
+    // Output this job's own earlier attempt produced is a miss, never a free hit (issue 16).
+    return { generation: withFiles(copy, output), fromCache: !isOwnOutput(output, p.job_id) };
   }
 
   async function callModel(
@@ -122,6 +124,7 @@ export function createEditProcessor(deps: EditProcessorDeps): Processor<EditJobP
       kind: 'edit',
       parentId: p.parent_id,
       startFields: { framework: p.framework, type: p.type },
+      answerFromCache: async (output, jobId, started) => fromCache(p, jobId, await parentOf(p), output, started),
       produce: async (jobId, started, run) => {
         const parent = await parentOf(p);
         return produceOnce(

@@ -8,6 +8,7 @@ import {
   type JobRun,
   type Outcome,
 } from './generation-job';
+import { isOwnOutput } from './generate-settlement';
 import { produceOnce } from './single-flight';
 
 export type GenerateProcessorDeps = GenerationJobDeps;
@@ -32,7 +33,8 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       costUsd: 0,
       durationSeconds: (performance.now() - started) / 1000,
     });
-    return { generation: withFiles(copy, output), fromCache: true };
+    // Output this job's own earlier attempt produced is a miss, never a free hit (issue 16).
+    return { generation: withFiles(copy, output), fromCache: !isOwnOutput(output, p.job_id) };
   }
 
   async function callModel(
@@ -78,6 +80,7 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       kind: 'generate',
       parentId: null,
       startFields: { framework: p.framework, type: p.type, force_regenerate: p.force_regenerate },
+      answerFromCache: (output, _jobId, started) => fromCache(p, output, started),
       produce: (jobId, started, run) =>
         p.force_regenerate
           ? callModel(p, jobId, started, run, false)

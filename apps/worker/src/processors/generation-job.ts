@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { ObjectId } from 'mongodb';
+import type { ObjectId } from 'mongodb';
 import type {
+  CachedOutput,
   CreditsLedger,
   ErrorReporter,
   FinishCancelledDeps,
@@ -17,6 +18,7 @@ import { LlmError } from '../llm/llm-errors';
 import type { LlmProvider } from '../llm/llm-provider';
 import type { GenerateOptions } from '../llm/llm-provider';
 import { beginJob } from './begin-job';
+import { createSettler, resumeEarlierAttempt, type Outcome } from './generate-settlement';
 import type { CancelWatch, CancelWatcher } from './cancel-watch';
 import { endCancelled, JobCancelled, modelCallSignal } from './generate-cancel';
 import type { JobRecord } from './job-record';
@@ -59,11 +61,7 @@ export type GenerationJobPayload = Pick<
   'job_id' | 'user_id' | 'project_id' | 'framework' | 'cache_key' | 'reserved_credits' | 'plan' | 'request_id'
 >;
 
-export interface Outcome {
-  generation: GenerationView;
-  /** True when the output came from the cache (another job's call): the reservation is refunded. */
-  fromCache: boolean;
-}
+export type { Outcome };
 
 /** The kinds of job that write a generation; the bounded `kind` label of their metrics. */
 export type GenerationKind = Extract<JobKind, 'generate' | 'edit'>;
@@ -74,19 +72,6 @@ function errorCodeOf(err: unknown): JobErrorCode {
 
 function isRetryable(err: unknown): boolean {
   return err instanceof LlmError ? err.retryable : !(err instanceof UnrecoverableError);
-}
-
-/** Gives back what the submit reserved, once (the ledger key is the job's). */
-export function refundReservation(deps: Pick<GenerationJobDeps, 'ledger'>, p: GenerationJobPayload, jobId: ObjectId) {
-  return p.reserved_credits > 0
-    ? deps.ledger.apply({
-        userId: new ObjectId(p.user_id),
-        key: `job:${p.job_id}:generation_refund`,
-        delta: p.reserved_credits,
-        reason: 'generation_refund',
-        jobId,
-      })
-    : Promise.resolve('applied' as const);
 }
 
 /**
@@ -149,6 +134,8 @@ export interface GenerationJobSpec {
   startFields: Record<string, unknown>;
   /** Makes the generation: from the cache, another job's call or the model. */
   produce(jobId: ObjectId, started: number, run: JobRun): Promise<Outcome>;
+  /** Answers from output another job produced (a hit), for a retry that resumes an earlier attempt. */
+  answerFromCache(output: CachedOutput, jobId: ObjectId, started: number): Promise<Outcome>;
 }
 
 /**
@@ -171,25 +158,21 @@ export async function runGenerationJob(
   const log = begun.log.child({ kind: spec.kind, parent_id: spec.parentId });
   log.info('generation_started', { ...spec.startFields, attempt: job.attemptsMade + 1 });
   const cancel = deps.cancels.watch(p.job_id);
+  const settle = createSettler(deps.ledger, deps.record);
+  let outcome: Outcome;
+  let resumed: boolean;
   try {
-    const outcome = await spec.produce(jobId, started, { cancel, log });
+    // What an earlier attempt of this job left decides first (generate-settlement.ts): its own
+    // stored generation is a miss to settle, never a free hit.
+    const earlier = await resumeEarlierAttempt(
+      { store: deps.store, ledger: deps.ledger, answerFromCache: (o) => spec.answerFromCache(o, jobId, started) },
+      p.job_id,
+      jobId,
+      p.cache_key,
+    );
+    resumed = earlier !== null;
+    outcome = earlier ?? (await spec.produce(jobId, started, { cancel, log }));
     if (await cancel.check()) throw new JobCancelled();
-    // A hit is free: give back what the submit reserved.
-    if (outcome.fromCache) await refundReservation(deps, p, jobId);
-    const view = outcome.generation;
-    await deps.record.complete(jobId, { generation: view });
-    recordCompletion(deps, spec.kind, p, view, outcome.fromCache, job.timestamp);
-    log.info('generation_completed', {
-      generation_id: view.id,
-      duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
-      code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
-      file_count: view.files?.length ?? 0,
-      cost_usd: outcome.fromCache ? 0 : view.cost_usd,
-      model: view.model,
-      provider: view.provider,
-      cache: outcome.fromCache ? 'hit' : 'miss',
-    });
-    return { generation_id: view.id };
   } catch (err) {
     if (err instanceof JobCancelled || (await cancel.check())) {
       deps.record.forget(jobId);
@@ -210,8 +193,8 @@ export async function runGenerationJob(
       await deps.record.progress(jobId, 0, 'queued');
       throw err;
     }
-    await refundReservation(deps, p, jobId);
-    await deps.record.fail(jobId, { code, message });
+    // The refund before the failed mark: a run that finds the refund knows the job ends free.
+    await settle.failed(p, jobId, { code, message });
     log.error('generation_failed', {
       error: code,
       error_message: message,
@@ -233,4 +216,22 @@ export async function runGenerationJob(
   } finally {
     cancel.stop();
   }
+  // Outside the try: the work is done and stored, so a settling write that still fails after
+  // its retries fails this attempt only, never the job with a refund (the next run resumes it).
+  await settle.completed(p, jobId, outcome);
+  const view = outcome.generation;
+  recordCompletion(deps, spec.kind, p, view, outcome.fromCache, job.timestamp);
+  log.info('generation_completed', {
+    generation_id: view.id,
+    duration_seconds: Math.round(((performance.now() - started) / 1000) * 1000) / 1000,
+    code_length: view.files?.reduce((n, f) => n + f.content.length, 0) ?? 0,
+    file_count: view.files?.length ?? 0,
+    cost_usd: outcome.fromCache ? 0 : view.cost_usd,
+    model: view.model,
+    provider: view.provider,
+    cache: outcome.fromCache ? 'hit' : 'miss',
+    // Settled from what an earlier attempt stored, without a model call.
+    resumed,
+  });
+  return { generation_id: view.id };
 }

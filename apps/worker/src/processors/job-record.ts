@@ -50,8 +50,10 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
   const finish = async (id: ObjectId, set: Partial<JobDocument>, outcome: 'completed' | 'failed') => {
     running.delete(id.toHexString());
     const before = await jobs.findOne({ _id: id }, { projection: ENDED_JOB_FIELDS });
-    // Never reopen or rewrite a job that has already ended (another worker finished it).
-    if (!before || isFinished(before.status)) return;
+    if (!before) return;
+    // Never reopen or rewrite a job that has already ended (another worker finished it, or an
+    // earlier try of this write got this far): only run the hook again (it is idempotent).
+    if (isFinished(before.status)) return onEnd?.(before, before.status as 'completed' | 'failed');
     const after = await jobs.findOneAndUpdate(
       { _id: id },
       { $set: { ...set, updated_at: new Date() } },

@@ -10,7 +10,12 @@ export interface Lease {
 }
 
 export interface LeaseManager {
-  /** Takes the lease on `key` for `owner`, renewed every third of its TTL until released; null when held. */
+  /**
+   * Takes the lease on `key` for `owner`, renewed every third of its TTL until released; null
+   * when another owner holds it. A lease `owner` already holds is taken over: the owner is a job
+   * id, so the holder is an earlier attempt of the same job, which BullMQ only runs again once
+   * that attempt stopped renewing its job lock (a dead worker).
+   */
   acquire(key: string, owner: string): Promise<Lease | null>;
   isHeld(key: string): Promise<boolean>;
   /** Says that `jobId` waits for the holder's result, for the next few seconds (call again to stay). */
@@ -34,7 +39,7 @@ export function createLeaseManager(redis: Redis, keyPrefix: string, ttlMs: numbe
     async acquire(key, owner) {
       const k = leaseKey(key);
       const ok = await redis.set(k, owner, 'PX', ttlMs, 'NX');
-      if (ok !== 'OK') return null;
+      if (ok !== 'OK' && (await redis.eval(RENEW, 1, k, owner, String(ttlMs))) !== 1) return null;
       const timer = setInterval(
         () => {
           redis.eval(RENEW, 1, k, owner, String(ttlMs)).catch(() => undefined);

@@ -22,8 +22,10 @@ export interface RequeueOptions {
 /**
  * Accepted jobs live in MongoDB first and BullMQ second. If Redis loses a queue entry (a
  * restart without its last writes, a flush), the job document remains: this sweep finds
- * unfinished jobs that BullMQ no longer knows and adds them again under the same id.
- * Returns how many it re-added.
+ * unfinished jobs that BullMQ no longer knows and adds them again under the same id. A job that
+ * BullMQ failed without its processor recording the end (stalled too often, or its last attempt
+ * died before the end was written) is added again too: the run resumes what its attempts left
+ * and settles it (generate-settlement.ts). Returns how many it re-added.
  */
 export async function requeueLostJobs(options: RequeueOptions): Promise<number> {
   const staleBefore = new Date(Date.now() - (options.staleAfterMs ?? 60_000));
@@ -37,7 +39,10 @@ export async function requeueLostJobs(options: RequeueOptions): Promise<number> 
     const name = job.kind as QueueName;
     if (!QUEUE_NAMES.includes(name)) continue;
     const id = job._id.toHexString();
-    if (await options.queues[name].getJob(id)) continue;
+    const known = await options.queues[name].getJob(id);
+    if (known && (await known.getState()) !== 'failed') continue;
+    // The same id cannot be added while the failed entry exists.
+    if (known) await known.remove();
     await options.queues[name].add(name, job.payload, { ...DEFAULT_JOB_OPTIONS[name], jobId: id });
     options.logger.warn('job_requeued', { job_id: id, kind: job.kind });
     requeued += 1;

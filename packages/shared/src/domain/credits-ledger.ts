@@ -6,9 +6,6 @@ import type { LedgerEntryDocument, LedgerReason } from './credits';
 import { withRedisMutex } from './redis-mutex';
 import type { UserDocument } from './user';
 
-/** How many applied operation keys a user document remembers (MongoDB trims; FerretDB v1 keeps all). */
-const APPLIED_OPS_KEPT = 500;
-
 export type ApplyResult = 'applied' | 'already_applied' | 'insufficient';
 
 export interface CreditOperation {
@@ -22,12 +19,13 @@ export interface CreditOperation {
 
 export interface CreditsLedger {
   /**
-   * Applies `op` at most once. A debit only applies while the balance covers it. The balance
-   * and the operation's marker change in one single-document update (atomic on MongoDB), then
-   * the ledger entry is upserted under the same key, so a crash between the two is healed by
-   * running the operation again.
+   * Applies `op` at most once, however long the user's history: the ledger entry under the
+   * operation's key (its `_id`, unique) is what says "applied". A debit only applies while the
+   * balance covers it.
    */
   apply(op: CreditOperation): Promise<ApplyResult>;
+  /** True when the operation `key` has been applied (its ledger entry exists). One point read. */
+  isApplied(key: string): Promise<boolean>;
 }
 
 export interface CreditsLedgerOptions {
@@ -37,14 +35,28 @@ export interface CreditsLedgerOptions {
 }
 
 /**
- * Every balance change of a user is also serialised by a per-user Redis mutex. On MongoDB the
- * single-document update alone is atomic; FerretDB v1 (the local stand-in) runs conditional
- * updates as read-modify-write and loses concurrent ones. The mutex costs one round trip and
- * makes both hold.
+ * The balance lives on the user document, the proof of each change in the ledger, two
+ * documents with no transaction between them. So an operation runs in three steps:
+ *
+ * 1. the balance changes together with an in-flight marker (`applied_ops: key`), one
+ *    single-document update;
+ * 2. the ledger entry is inserted under the key: from here on the ledger says "applied";
+ * 3. the marker is pulled.
+ *
+ * A crash after 1 leaves the marker, so a replay sees the balance already changed and only
+ * writes the entry; a crash after 2 leaves a stale marker the ledger check makes harmless.
+ * The markers therefore hold only operations caught between 1 and 2, never history: a refund
+ * replayed after any number of other operations finds its ledger entry (issue 11, finding 14).
+ *
+ * Every step runs under a per-user Redis mutex. On MongoDB step 1 alone is atomic; FerretDB v1
+ * (the local stand-in) runs conditional updates as read-modify-write and loses concurrent ones,
+ * so nothing may touch a user's document outside the lock (step 3 included).
  */
 export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptions): CreditsLedger {
   const users = db.collection<UserDocument>(Collections.users);
   const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
+
+  const isApplied = async (key: string) => (await ledger.findOne({ _id: key }, { projection: { _id: 1 } })) !== null;
 
   const record = (op: CreditOperation) =>
     insertOnce(ledger, {
@@ -56,18 +68,8 @@ export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptio
       created_at: new Date(),
     });
 
-  return {
-    async apply(op) {
-      // Only the balance check-and-update needs the lock; the ledger entry is idempotent on its key.
-      const result = await withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, () =>
-        updateBalance(op),
-      );
-      if (result !== 'insufficient') await record(op);
-      return result;
-    },
-  };
-
-  async function updateBalance(op: CreditOperation): Promise<ApplyResult> {
+  /** Step 1: the balance and the marker; 'already_applied' when an earlier run got this far. */
+  async function changeBalance(op: CreditOperation): Promise<ApplyResult> {
     const filter = {
       _id: op.userId,
       applied_ops: { $ne: op.key },
@@ -75,11 +77,25 @@ export function createCreditsLedger({ db, redis, keyPrefix }: CreditsLedgerOptio
     };
     const { modifiedCount } = await users.updateOne(filter, {
       $inc: { credits: op.delta },
-      $push: { applied_ops: { $each: [op.key], $slice: -APPLIED_OPS_KEPT } },
+      $push: { applied_ops: op.key },
       $set: { updated_at: new Date() },
     });
     if (modifiedCount === 1) return 'applied';
-    const already = await users.countDocuments({ _id: op.userId, applied_ops: op.key }, { limit: 1 });
-    return already ? 'already_applied' : 'insufficient';
+    const marked = await users.countDocuments({ _id: op.userId, applied_ops: op.key }, { limit: 1 });
+    return marked ? 'already_applied' : 'insufficient';
   }
+
+  return {
+    isApplied,
+    async apply(op) {
+      return withRedisMutex(redis, `${keyPrefix}:lock:credits:${op.userId.toHexString()}`, async () => {
+        if (await isApplied(op.key)) return 'already_applied';
+        const result = await changeBalance(op);
+        if (result === 'insufficient') return result;
+        await record(op);
+        await users.updateOne({ _id: op.userId }, { $pull: { applied_ops: op.key } });
+        return result;
+      });
+    },
+  };
 }

@@ -117,6 +117,12 @@ export interface GenerationStore {
   /** Writes a generation (idempotent on its id), points its project at it, and fills the cache. */
   save(gen: NewGeneration): Promise<ProjectCopy>;
   /**
+   * The generation stored under `id` (a job's own, written by an earlier attempt), with what
+   * `save` does after the insert done again (an attempt may have died before it); null when
+   * there is none. One point read when absent.
+   */
+  reclaim(id: ObjectId): Promise<{ copy: ProjectCopy; output: CachedOutput } | null>;
+  /**
    * `projectId`'s copy of a cached output, made from `gen` when it has none. Serialised per
    * project and key, so identical hits arriving together share one generation.
    */
@@ -173,8 +179,10 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     cap: MAX_COPY_POINTERS_PER_USER,
     ttlSeconds,
   });
-  const trackCopyPointer = (batch: ChainableCommander, gen: NewGeneration) =>
-    gen.cached ? copyPointers.queue(batch, gen.userId.toHexString(), pointerKey(gen.cacheKey, gen.projectId)) : batch;
+  const trackCopyPointer = (batch: ChainableCommander, gen: GenerationDocument) =>
+    gen.cached
+      ? copyPointers.queue(batch, gen.user_id.toHexString(), pointerKey(gen.cache_key, gen.project_id))
+      : batch;
 
   const parse = <T>(raw: string | null | undefined): T | null => (raw ? (JSON.parse(raw) as T) : null);
 
@@ -187,6 +195,27 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     if (!matchedCount && !(await insertOnce(cacheEntries, entry))) {
       await cacheEntries.updateOne({ _id: key }, { $set: entry });
     }
+  }
+
+  /** After a generation is stored: its project points at it, and the cache answers with it. */
+  async function publish(saved: GenerationDocument): Promise<ProjectCopy> {
+    const copy = copyOf(saved);
+    await Promise.all([
+      // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
+      saved.source_generation_id === saved._id.toHexString() ? pointEntryAt(saved.cache_key, saved._id) : undefined,
+      projects.updateOne(
+        { _id: saved.project_id },
+        { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
+      ),
+      trackCopyPointer(
+        redis
+          .multi()
+          .set(entryKey(saved.cache_key), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
+          .set(pointerKey(saved.cache_key, saved.project_id), JSON.stringify(copy), 'EX', ttlSeconds),
+        saved,
+      ).exec(),
+    ]);
+    return copy;
   }
 
   async function lookupHot(key: string): Promise<CachedOutput | null> {
@@ -269,23 +298,12 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       // Keyed by its id: a job that runs twice (stalled, retried) keeps its first document.
       const inserted = await insertOnce(generations, doc);
       const saved = inserted ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
-      const copy = copyOf(saved);
-      await Promise.all([
-        // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
-        saved.source_generation_id === saved._id.toHexString() ? pointEntryAt(gen.cacheKey, saved._id) : undefined,
-        projects.updateOne(
-          { _id: gen.projectId },
-          { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
-        ),
-        trackCopyPointer(
-          redis
-            .multi()
-            .set(entryKey(gen.cacheKey), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
-            .set(pointerKey(gen.cacheKey, gen.projectId), JSON.stringify(copy), 'EX', ttlSeconds),
-          gen,
-        ).exec(),
-      ]);
-      return copy;
+      return publish(saved);
+    },
+
+    async reclaim(id) {
+      const saved = await generations.findOne({ _id: id });
+      return saved ? { copy: await publish(saved), output: outputOf(saved) } : null;
     },
 
     async ensureProjectCopy(gen) {

@@ -14,9 +14,10 @@ export interface UserDocument {
   created_at: Date;
   updated_at: Date;
   /**
-   * Keys of the last credit operations applied to `credits`. The balance update and this marker
-   * change in one single-document update, which is what makes a retried refund a no-op without
-   * transactions (see credits-ledger.ts). Never sent to clients.
+   * Keys of credit operations whose balance change is made but whose ledger entry may not be
+   * written yet (in flight, or cut short by a crash): the balance update and this marker change
+   * in one single-document update. The ledger entry is what says "applied" (see
+   * credits-ledger.ts); the marker is pulled once it exists. Never sent to clients.
    */
   applied_ops?: string[];
   /**
