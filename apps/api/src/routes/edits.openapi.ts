@@ -1,8 +1,8 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { BEARER, errorResponses, headers, idParam, json, rateLimitHeaders } from '../openapi/openapi-components';
+import { BEARER, errorResponses, headers, idParam } from '../openapi/openapi-components';
 import { editBody, diffQuery } from './edits.routes';
-import { cacheHit, jobQueued } from './generate.openapi';
+import { submitResponses } from './generate.openapi';
 import { idempotencyKey } from './generate.routes';
 
 /** Edit a generation into its next version, and diff two versions (edits.routes.ts). */
@@ -25,15 +25,7 @@ export function registerEditsOperations(registry: OpenAPIRegistry): void {
       headers: z.object({ 'Idempotency-Key': idempotencyKey.optional() }),
       body: { required: true, content: { 'application/json': { schema: editBody(false) } } },
     },
-    responses: {
-      200: json('Cache hit', cacheHit, { 'X-Cache': headers.xCache }),
-      202: json('Miss: a job was queued', jobQueued, {
-        'X-Cache': headers.xCache,
-        Location: headers.location,
-        ...rateLimitHeaders,
-      }),
-      ...errorResponses(400, 401, 402, 404, 409, 413, 422, 429),
-    },
+    responses: submitResponses(),
   });
   registry.registerPath({
     method: 'get',

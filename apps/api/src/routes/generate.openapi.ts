@@ -18,6 +18,17 @@ export const jobQueued = z
   })
   .meta({ id: 'JobQueued' });
 
+/** What a submit that may be answered from the cache answers: generate and edit alike. */
+export const submitResponses = () => ({
+  200: json('Cache hit', cacheHit, { 'X-Cache': headers.xCache }),
+  202: json('Miss: a job was queued', jobQueued, {
+    'X-Cache': headers.xCache,
+    Location: headers.location,
+    ...rateLimitHeaders,
+  }),
+  ...errorResponses(400, 401, 402, 404, 409, 413, 422, 429),
+});
+
 /** Submit a generation and read generations (generate.routes.ts). */
 export function registerGenerateOperations(registry: OpenAPIRegistry): void {
   const tags = ['generations'];
@@ -36,15 +47,7 @@ export function registerGenerateOperations(registry: OpenAPIRegistry): void {
       headers: z.object({ 'Idempotency-Key': idempotencyKey.optional() }),
       body: { required: true, content: { 'application/json': { schema: generateBody(false) } } },
     },
-    responses: {
-      200: json('Cache hit', cacheHit, { 'X-Cache': headers.xCache }),
-      202: json('Miss: a job was queued', jobQueued, {
-        'X-Cache': headers.xCache,
-        Location: headers.location,
-        ...rateLimitHeaders,
-      }),
-      ...errorResponses(400, 401, 402, 404, 409, 413, 422, 429),
-    },
+    responses: submitResponses(),
   });
   registry.registerPath({
     method: 'get',
