@@ -3,12 +3,14 @@ import { loadCliConfig } from './cli-config';
 import { CliError, EXIT } from './cli-errors';
 import type { Command, CommandContext } from './command';
 import { creditsCommand } from './commands/credits.command';
+import { editCommand } from './commands/edit.command';
 import { generateCommand } from './commands/generate.command';
+import { jobsCommand } from './commands/jobs.command';
 import { loginCommand } from './commands/login.command';
 import { credentialsStore } from './credentials-store';
 
 /** Every command, by name; a new one is a `commands/*.command.ts` file and one entry here. */
-const COMMANDS: readonly Command[] = [loginCommand, generateCommand, creditsCommand];
+const COMMANDS: readonly Command[] = [loginCommand, generateCommand, editCommand, jobsCommand, creditsCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  vectort ${c.usage}\n      ${c.summary}`);

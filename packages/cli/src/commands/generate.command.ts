@@ -1,15 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ok } from '../api-client';
-import { CliError, EXIT, UsageError } from '../cli-errors';
+import { UsageError } from '../cli-errors';
 import type { Command } from '../command';
-import type { components } from '../generated/api-types';
-import { followJob } from '../job-follow';
-import { createProgressDisplay } from '../progress-display';
-import { downloadZip } from '../zip-download';
-
-type Body = NonNullable<components['schemas']['Job']['result']>;
-type Generation = components['schemas']['Generation'];
+import { saveGeneration, settleGeneration, type Generation } from '../generation-result';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -51,26 +45,7 @@ export const generateCommand: Command = {
       throw err;
     });
 
-    let generation: Generation;
-    if ('generation' in submitted.data) {
-      generation = submitted.data.generation;
-      out.write(`Cache hit: generation ${generation.id} (no credits used)\n`);
-    } else {
-      out.write(`Queued job ${submitted.data.job_id}\n`);
-      const display = createProgressDisplay(out);
-      const job = await followJob(client, submitted.data.job_id, display).finally(() => display.end());
-      if (job.status !== 'completed') {
-        const reason = job.error ? `${job.error.message} [${job.error.code}]` : job.status;
-        throw new CliError(`generation ${job.status}: ${reason}`, EXIT.failed);
-      }
-      generation = (job.result as Extract<Body, { generation: unknown }>).generation;
-    }
-    out.write(`${generation.files.length} files (${generation.provider} ${generation.model}):\n`);
-    for (const file of generation.files) out.write(`  ${file.path}\n`);
-
-    const outPath = resolve(values.out);
-    const exported = await downloadZip(client, projectId, generation.id, outPath);
-    out.write(`Saved ${outPath} (${exported.size_bytes} bytes, ${exported.file_count} files)\n`);
-    if (generation.instructions) out.write(`Run it: ${generation.instructions}\n`);
+    const generation = await settleGeneration(client, submitted.data, out, 'generation');
+    await saveGeneration(client, generation, resolve(values.out), out);
   },
 };
