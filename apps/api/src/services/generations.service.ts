@@ -19,8 +19,11 @@ import { page } from '../http/pagination';
 import type { JobsService } from './jobs.service';
 import type { ProjectOwners } from './project-owners';
 
-/** How long a failed submit keeps trying to give its reservation back before answering. */
-const UNDO_TIMEOUT_MS = 10_000;
+/**
+ * How long a failed submit keeps trying to give its reservation back before answering: longer
+ * than a short MongoDB outage plus the driver's 5 s server selection, so the credit is not lost.
+ */
+const UNDO_TIMEOUT_MS = 30_000;
 
 export interface GenerateRequest {
   description: string;
