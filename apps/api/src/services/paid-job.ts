@@ -8,8 +8,11 @@ import {
 } from '@vectort/shared';
 import type { JobsService } from './jobs.service';
 
-/** How long a failed submit keeps trying to give its reservation back before answering. */
-const UNDO_TIMEOUT_MS = 10_000;
+/**
+ * How long a failed submit keeps trying to give its reservation back before answering: longer
+ * than a short MongoDB outage plus the driver's 5 s server selection, so the credit is not lost.
+ */
+const UNDO_TIMEOUT_MS = 30_000;
 
 /** A job that calls the model: what {@link submitPaidJob} records, reserves and enqueues. */
 export interface PaidJob<Q extends 'generate' | 'edit'> {
