@@ -41,6 +41,8 @@ beforeAll(async () => {
       LLM_TIMEOUT_SECONDS: '20',
       WORKER_CONCURRENCY: '5',
       WORKER_LOCK_DURATION_MS: '2000',
+      // A job Redis lost in its SIGKILL is added again within seconds, inside the wait below.
+      JOB_REQUEUE_AFTER_MS: '6000',
       LLM_LEASE_TTL_MS: '2000',
       RATE_LIMIT_GENERATE_PER_MINUTE: 'free=1000',
     },

@@ -164,7 +164,13 @@ export function createWorkers(deps: WorkerDeps): Workers {
     }
     return worker;
   });
-  const stopSweep = startRequeueLoop({ db, queues: deps.queues, logger });
+  const stopSweep = startRequeueLoop({
+    db,
+    queues: deps.queues,
+    logger,
+    staleAfterMs: config.jobRequeueAfterMs,
+    intervalMs: Math.max(500, Math.floor(config.jobRequeueAfterMs / 2)),
+  });
 
   return {
     workers,

@@ -107,6 +107,7 @@ const schema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
+  JOB_REQUEUE_AFTER_MS: int(1000, 3_600_000).default(60_000),
   LLM_LEASE_TTL_MS: int(1000, 600_000).default(15_000),
   GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
   CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
@@ -194,6 +195,11 @@ export interface Config {
    * taken over by another after about this long. @defaultValue 30000
    */
   workerLockDurationMs: number;
+  /**
+   * An unfinished job untouched this long that BullMQ no longer knows (Redis lost it) is added
+   * again from its MongoDB record; the sweep looks every half of this. @defaultValue 60000
+   */
+  jobRequeueAfterMs: number;
   /** Lifetime of the single-flight lease on an LLM call, renewed while the call runs. @defaultValue 15000 */
   llmLeaseTtlMs: number;
   generationCostCredits: number;
@@ -327,6 +333,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
+    jobRequeueAfterMs: e.JOB_REQUEUE_AFTER_MS,
     llmLeaseTtlMs: e.LLM_LEASE_TTL_MS,
     generationCostCredits: e.GENERATION_COST_CREDITS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
