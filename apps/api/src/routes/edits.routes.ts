@@ -4,6 +4,7 @@ import { assertWebhookUrlAllowed, toGenerationView, type Metrics } from '@vector
 import { parseObjectId } from '../http/object-id';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
+import { finishSubmit, hitResponse, queuedResponse, sendReplay } from '../http/submit-response';
 import { loadUser } from '../middleware/auth';
 import { recordRoute } from '../middleware/request-context';
 import type { EditsService } from '../services/edits.service';
@@ -72,20 +73,9 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
         )
       : undefined;
     if (claim?.replay) {
-      const { status, headers, generationId } = claim.replay;
-      const replayed = generationId
-        ? {
-            status: 'completed',
-            cached: true,
-            generation: toGenerationView(
-              await deps.generations.get(userId, parseObjectId(generationId, 'Generation')),
-              {
-                withFiles: true,
-              },
-            ),
-          }
-        : claim.replay.body;
-      res.status(status).set(headers).json(replayed);
+      await sendReplay(res, claim.replay, async (id) =>
+        toGenerationView(await deps.generations.get(userId, parseObjectId(id, 'Generation')), { withFiles: true }),
+      );
       return;
     }
 
@@ -96,12 +86,7 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
       deps.cacheRequests?.inc({ result: hit ? 'hit' : 'miss', kind: 'edit' });
       if (hit) {
         await deps.hitCeiling?.take(userId);
-        response = {
-          status: 200,
-          headers: { 'X-Cache': 'HIT' },
-          body: { status: 'completed', cached: true, generation: hit },
-          generationId: hit.id,
-        };
+        response = hitResponse(hit);
       } else {
         const user = await loadUser(req, deps.users);
         await runMiddleware(deps.generateLimiter, req, res);
@@ -111,21 +96,14 @@ export function editsRoutes(deps: EditsRoutesDeps): Router {
           parent_id: parent._id.toHexString(),
           job_id: jobId,
         });
-        const statusUrl = `/api/jobs/${jobId}`;
-        response = {
-          status: 202,
-          headers: { 'X-Cache': 'MISS', Location: statusUrl },
-          body: { status: 'queued', cached: false, job_id: jobId, status_url: statusUrl },
-        };
+        response = queuedResponse(jobId);
       }
     } catch (err) {
       await claim?.release().catch(() => undefined);
       if (err instanceof RateLimitedError) res.set(err.headers);
       throw err;
     }
-    // A hit's replay record keeps its generation's id, not its files.
-    await claim?.complete(response.generationId ? { ...response, body: undefined } : response);
-    res.status(response.status).set(response.headers).json(response.body);
+    await finishSubmit(res, claim, response);
   });
 
   router.get('/generations/:id/diff', recordRoute, deps.auth, async (req, res) => {

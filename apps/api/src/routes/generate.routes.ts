@@ -13,6 +13,7 @@ import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
+import { finishSubmit, hitResponse, queuedResponse, sendReplay } from '../http/submit-response';
 import { loadUser } from '../middleware/auth';
 import { recordRoute } from '../middleware/request-context';
 import type { GenerationsService } from '../services/generations.service';
@@ -63,11 +64,11 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
   const router = Router();
   const body = generateBody(deps.allowPrivateWebhooks);
 
-  /** A replayed hit's body, read again from its generation (404 once the project is deleted). */
-  const hitBody = async (userId: ObjectId, generationId: string) => {
-    const generation = await deps.generations.get(userId, parseObjectId(generationId, 'Generation'));
-    return { status: 'completed', cached: true, generation: toGenerationView(generation, { withFiles: true }) };
-  };
+  /** A replayed hit's generation, read again (404 once the project is deleted). */
+  const readGeneration = async (userId: ObjectId, generationId: string) =>
+    toGenerationView(await deps.generations.get(userId, parseObjectId(generationId, 'Generation')), {
+      withFiles: true,
+    });
 
   router.post('/projects/:id/generate', recordRoute, deps.authenticate, async (req, res) => {
     const userId = req.userId!;
@@ -88,9 +89,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       ? await deps.idempotency.claim(userId.toHexString(), key, fingerprintOf([projectId.toHexString(), input]))
       : undefined;
     if (claim?.replay) {
-      const { status, headers, generationId } = claim.replay;
-      const body = generationId ? await hitBody(userId, generationId) : claim.replay.body;
-      res.status(status).set(headers).json(body);
+      await sendReplay(res, claim.replay, (id) => readGeneration(userId, id));
       return;
     }
 
@@ -110,12 +109,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       );
       deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss', kind: 'generate' });
       if (hit) {
-        response = {
-          status: 200,
-          headers: { 'X-Cache': 'HIT' },
-          body: { status: 'completed', cached: true, generation: hit },
-          generationId: hit.id,
-        };
+        response = hitResponse(hit);
       } else {
         const user = await (userLoad ?? loadUser(req, deps.users));
         await runMiddleware(deps.generateLimiter, req, res);
@@ -125,21 +119,14 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
           job_id: jobId,
           force: input.force_regenerate,
         });
-        const statusUrl = `/api/jobs/${jobId}`;
-        response = {
-          status: 202,
-          headers: { 'X-Cache': 'MISS', Location: statusUrl },
-          body: { status: 'queued', cached: false, job_id: jobId, status_url: statusUrl },
-        };
+        response = queuedResponse(jobId);
       }
     } catch (err) {
       await claim?.release().catch(() => undefined);
       if (err instanceof RateLimitedError) res.set(err.headers);
       throw err;
     }
-    // A hit's replay record keeps its generation's id, not its files.
-    await claim?.complete(response.generationId ? { ...response, body: undefined } : response);
-    res.status(response.status).set(response.headers).json(response.body);
+    await finishSubmit(res, claim, response);
   });
 
   router.get('/projects/:id/generations', recordRoute, deps.auth, async (req, res) => {
