@@ -1,23 +1,29 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import type { Db } from 'mongodb';
 import request from 'supertest';
+import { createUserDocumentLock } from '@vectort/shared';
 import { createUsersService } from '../../apps/api/src/services/users.service';
+import type { TestApp } from './test-app';
 import type { TestUser } from './users';
 
 const ROOT = resolve(__dirname, '../..');
 
 /** Sets the stored admin flag directly, as `npm run admin -- grant` does, for in-process test apps. */
-export async function grantAdmin(db: Db, email: string): Promise<void> {
-  if (!(await createUsersService(db).setAdmin(email, true))) throw new Error(`no user ${email}`);
+export async function grantAdmin(app: Pick<TestApp, 'db' | 'redis' | 'config'>, email: string): Promise<void> {
+  const lock = createUserDocumentLock(app.redis, app.config.redisKeyPrefix);
+  if (!(await createUsersService(app.db, lock).setAdmin(email, true))) throw new Error(`no user ${email}`);
 }
 
 /** Registers an account and makes it an admin through the stored flag. */
-export async function registerAdmin(baseUrl: string, db: Db, email: string): Promise<TestUser> {
+export async function registerAdmin(
+  baseUrl: string,
+  app: Pick<TestApp, 'db' | 'redis' | 'config'>,
+  email: string,
+): Promise<TestUser> {
   const password = 'admin-password';
   const res = await request(baseUrl).post('/api/auth/register').send({ email, password });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
-  await grantAdmin(db, email);
+  await grantAdmin(app, email);
   return { token: res.body.token, id: res.body.user.id, email, password };
 }
 

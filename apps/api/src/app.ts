@@ -10,6 +10,7 @@ import {
   createGenerationStore,
   createJobViewCache,
   createMetrics,
+  createUserDocumentLock,
   generatorVersion,
   type Config,
   type ErrorReporter,
@@ -78,7 +79,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
 
-  const users = createUsersService(db);
+  const userLock = createUserDocumentLock(redis, config.redisKeyPrefix);
+  const users = createUsersService(db, userLock);
   const store = createGenerationStore({
     db,
     redis,
@@ -92,6 +94,7 @@ export function createApp(deps: AppDeps): Express {
     redis,
     keyPrefix: config.redisKeyPrefix,
     ttlSeconds: config.jwt.ttlSeconds,
+    lock: userLock,
   });
   const jobs = createJobsService(db, deps.queues, createJobViewCache(redis, config.redisKeyPrefix));
   const owners = createProjectOwners(db, redis, config.redisKeyPrefix);

@@ -150,7 +150,7 @@ describe('admin user updates', () => {
       .post('/api/auth/register')
       .send({ email: 'boss@example.com', password: 'password-boss' });
     expect(admin.body.user.is_admin).toBe(false);
-    await grantAdmin(app.db, 'Boss@Example.com');
+    await grantAdmin(app, 'Boss@Example.com');
 
     const denied = await request(app.baseUrl)
       .patch(`/api/admin/users/${target.id}`)

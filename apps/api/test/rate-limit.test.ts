@@ -13,7 +13,7 @@ let admin: TestUser;
 
 beforeAll(async () => {
   app = await startTestApp('ratelimit', { RATE_LIMIT_REGISTER_PER_HOUR: '1000' });
-  admin = await registerAdmin(app.baseUrl, app.db, ADMIN_EMAIL);
+  admin = await registerAdmin(app.baseUrl, app, ADMIN_EMAIL);
 });
 afterAll(() => app.close());
 

@@ -21,6 +21,7 @@ export * from './domain/unified-diff';
 export * from './domain/job';
 export * from './domain/credits';
 export * from './domain/credits-ledger';
+export * from './domain/user-document-lock';
 export * from './queues/queue-contract';
 export * from './queues/job-events';
 export * from './domain/generation-store';

@@ -1,8 +1,17 @@
 // `npm run admin -- grant|revoke <email>` (scripts/admin.mjs runs this file): the one way to
 // make or unmake an admin. It reads the same configuration as the API (environment, then
 // `.env`) and changes the stored flag in MongoDB, so it works while the API runs: the API reads
-// the flag from the user's document on each admin request.
-import { createMongo, loadConfig, loadDotenv, redact } from '@vectort/shared';
+// the flag from the user's document on each admin request. It takes the user's document lock in
+// Redis, as every writer of that document does (a running API's debits must not be undone).
+import {
+  createMongo,
+  createRedis,
+  createUserDocumentLock,
+  loadConfig,
+  loadDotenv,
+  redact,
+  waitForRedis,
+} from '@vectort/shared';
 import { createUsersService } from '../services/users.service';
 
 /** Exit codes: 0 done (or already so), 1 unknown email or failure, 64 bad usage (as sysexits). */
@@ -17,8 +26,11 @@ async function main(argv: string[]): Promise<number> {
   loadDotenv();
   const config = loadConfig();
   const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  const redis = createRedis({ redisUrl: config.redisUrl, role: 'request', connectionName: 'vectort-admin-cli' });
   try {
-    const result = await createUsersService(mongo.db).setAdmin(email, action === 'grant');
+    await waitForRedis(redis);
+    const lock = createUserDocumentLock(redis, config.redisKeyPrefix);
+    const result = await createUsersService(mongo.db, lock).setAdmin(email, action === 'grant');
     if (!result) {
       process.stderr.write(`admin: no account with email ${email}; nothing changed\n`);
       return 1;
@@ -32,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   } finally {
+    redis.disconnect();
     await mongo.client.close();
   }
 }

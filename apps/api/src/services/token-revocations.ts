@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
-import { Collections, UnauthorizedError, type UserDocument } from '@vectort/shared';
+import { Collections, UnauthorizedError, type UserDocument, type UserDocumentLock } from '@vectort/shared';
 import type { TokenClaims } from './token.service';
 
 /** A user keeps at most this many logged-out, unexpired tokens in MongoDB (Redis holds them all). */
@@ -56,6 +56,8 @@ export function createTokenRevocations(options: {
   keyPrefix: string;
   /** The token lifetime (JWT_TTL_SECONDS). */
   ttlSeconds: number;
+  /** Taken around every write of the user's document (see UserDocumentLock). */
+  lock: UserDocumentLock;
 }): TokenRevocations {
   const { redis, keyPrefix } = options;
   const users = options.db.collection<UserDocument>(Collections.users);
@@ -121,26 +123,30 @@ export function createTokenRevocations(options: {
       const remainingMs = Math.max(1, claims.expiresAtMs - Date.now());
       await redis.set(tokenKey(claims.jti), '1', 'PX', remainingMs + SKEW_MS);
       // $push appends atomically; pruning (FerretDB has no conditional $pull) is a rare rewrite.
-      const after = await users.findOneAndUpdate(
-        { _id: claims.userObjectId },
-        { $push: { revoked_tokens: { jti: claims.jti, exp: new Date(claims.expiresAtMs) } } },
-        { returnDocument: 'after' },
-      );
-      const stored = after?.revoked_tokens ?? [];
-      if (stored.length > MAX_STORED_REVOKED / 2) {
-        const now = Date.now();
-        const kept = stored
-          .filter((t) => t.exp.getTime() > now)
-          .sort((a, b) => b.exp.getTime() - a.exp.getTime())
-          .slice(0, MAX_STORED_REVOKED);
-        await users.updateOne({ _id: claims.userObjectId }, { $set: { revoked_tokens: kept } });
-      }
+      await options.lock.run(claims.userObjectId, async () => {
+        const after = await users.findOneAndUpdate(
+          { _id: claims.userObjectId },
+          { $push: { revoked_tokens: { jti: claims.jti, exp: new Date(claims.expiresAtMs) } } },
+          { returnDocument: 'after' },
+        );
+        const stored = after?.revoked_tokens ?? [];
+        if (stored.length > MAX_STORED_REVOKED / 2) {
+          const now = Date.now();
+          const kept = stored
+            .filter((t) => t.exp.getTime() > now)
+            .sort((a, b) => b.exp.getTime() - a.exp.getTime())
+            .slice(0, MAX_STORED_REVOKED);
+          await users.updateOne({ _id: claims.userObjectId }, { $set: { revoked_tokens: kept } });
+        }
+      });
     },
 
     async revokeAllBefore(userId, at) {
       await setMax(userId.toHexString(), at.getTime());
       // Tokens logged out one by one are now covered by the timestamp too.
-      await users.updateOne({ _id: userId }, { $set: { tokens_valid_after: at, revoked_tokens: [] } });
+      await options.lock.run(userId, () =>
+        users.updateOne({ _id: userId }, { $set: { tokens_valid_after: at, revoked_tokens: [] } }),
+      );
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type LedgerEntryDocument,
   type Plan,
   type UserDocument,
+  type UserDocumentLock,
 } from '@vectort/shared';
 
 const signupKey = (userId: ObjectId) => `signup:${userId.toHexString()}`;
@@ -38,7 +39,8 @@ export interface UsersService {
   setPassword(id: ObjectId, password: string): Promise<void>;
 }
 
-export function createUsersService(db: Db): UsersService {
+/** `lock` orders every write of a user's document with the credits ledger's (see UserDocumentLock). */
+export function createUsersService(db: Db, lock: UserDocumentLock): UsersService {
   const users = db.collection<UserDocument>(Collections.users);
   const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
   // Verifying against a real hash when the email is unknown keeps login time from telling which emails exist.
@@ -93,10 +95,12 @@ export function createUsersService(db: Db): UsersService {
     },
 
     async adminUpdate(id, changes) {
-      const before = await users.findOneAndUpdate(
-        { _id: id },
-        { $set: { ...changes, updated_at: new Date() } },
-        { returnDocument: 'before' },
+      const before = await lock.run(id, () =>
+        users.findOneAndUpdate(
+          { _id: id },
+          { $set: { ...changes, updated_at: new Date() } },
+          { returnDocument: 'before' },
+        ),
       );
       if (!before) throw new NotFoundError('User');
       // An absolute balance set by an admin still shows in the ledger as the difference it made.
@@ -120,15 +124,21 @@ export function createUsersService(db: Db): UsersService {
 
     async setPassword(id, password) {
       const password_hash = await hash(password, HASH_OPTIONS);
-      const result = await users.updateOne({ _id: id }, { $set: { password_hash, updated_at: new Date() } });
+      const result = await lock.run(id, () =>
+        users.updateOne({ _id: id }, { $set: { password_hash, updated_at: new Date() } }),
+      );
       if (result.matchedCount === 0) throw new NotFoundError('User');
     },
 
     async setAdmin(email, isAdmin) {
-      const before = await users.findOneAndUpdate(
-        { email_lower: email.trim().toLowerCase() },
-        { $set: { is_admin: isAdmin, updated_at: new Date() } },
-        { returnDocument: 'before' },
+      const found = await users.findOne({ email_lower: email.trim().toLowerCase() }, { projection: { _id: 1 } });
+      if (!found) return null;
+      const before = await lock.run(found._id, () =>
+        users.findOneAndUpdate(
+          { _id: found._id },
+          { $set: { is_admin: isAdmin, updated_at: new Date() } },
+          { returnDocument: 'before' },
+        ),
       );
       if (!before) return null;
       return { user: { ...before, is_admin: isAdmin }, changed: (before.is_admin === true) !== isAdmin };
