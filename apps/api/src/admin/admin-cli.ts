@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
   }
   loadDotenv();
   const config = loadConfig();
-  const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  const mongo = await createMongo({ mongoUrl: config.mongoUrl, maxConcurrentWrites: config.mongoMaxConcurrentWrites });
   try {
     const result = await createUsersService(mongo.db).setAdmin(email, action === 'grant');
     if (!result) {
