@@ -83,7 +83,8 @@ if (args.child) {
 // ---------------------------------------------------------------- the parent (measures)
 const { startServices } = await import('../scripts/services.mjs');
 const { buildTs } = await import('../scripts/lib/proc.mjs');
-const { benchUser, fmt, freePort, json, median, startProcess } = await import('./lib.mjs');
+const { benchUser, fmt, freePort, json, median, startProcess, withDatabase } = await import('./lib.mjs');
+const { storeName } = await import('./round-trips.mjs');
 const { MongoClient, ObjectId } = await import('mongodb');
 
 const pairs = Number(args.pairs);
@@ -182,7 +183,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vectort-export-bench-'));
 const env = {
   ...services.env,
   NODE_ENV: 'test',
-  MONGO_URL: services.env.MONGO_URL.replace(/\/[^/]*$/, `/${prefix}`),
+  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
   REDIS_KEY_PREFIX: prefix,
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
   LLM_PROVIDER: 'offline',
@@ -300,6 +301,7 @@ try {
     );
   };
   console.log(`\nExport benchmark (${pairs} pairs, each run in a fresh process; RSS sampled every 50 ms)`);
+  console.log(`store: ${await storeName(env.MONGO_URL)}`);
   report('real worker process, one generation (submit -> completed, ?wait=)', rows.worker, rows.workerBase, docBytes);
   report('worker streaming code in a child (archiver -> Upload -> s3rver)', rows.stream, rows.streamBase, totalBytes);
 } finally {

@@ -12,7 +12,7 @@ import { buildTs } from '../scripts/lib/proc.mjs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
-import { benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+import { benchUser, fmt, freePort, json, load, median, percentile, startProcess, withDatabase } from './lib.mjs';
 import { idleRate, perOperation, reportRoundTrips, storeName } from './round-trips.mjs';
 
 const { values: args } = parseArgs({
@@ -35,7 +35,7 @@ const [apiPort, barePort, workerPort] = [await freePort(), await freePort(), awa
 const env = {
   ...services.env,
   NODE_ENV: 'test',
-  MONGO_URL: services.env.MONGO_URL.replace(/\/[^/]*$/, `/${prefix}`),
+  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
   REDIS_KEY_PREFIX: prefix,
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
   LLM_PROVIDER: 'offline',

@@ -10,7 +10,8 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
-import { benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+import { storeName } from './round-trips.mjs';
+import { benchUser, fmt, freePort, json, load, median, percentile, startProcess, withDatabase } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -99,7 +100,7 @@ const [apiPort, workerPort] = [await freePort(), await freePort()];
 const env = {
   ...services.env,
   NODE_ENV: 'test',
-  MONGO_URL: services.env.MONGO_URL.replace(/\/[^/]*$/, `/${prefix}`),
+  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
   REDIS_KEY_PREFIX: prefix,
   JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
   LLM_PROVIDER: 'openai',
@@ -191,6 +192,7 @@ try {
   }
 
   console.log('\nLive output benchmark (2-core machine, everything on the same box)');
+  console.log(`store: ${await storeName(env.MONGO_URL)}`);
   console.log(
     `first token -> first file event at the client: p50 ${fmt(median(latencies))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} generations (budget <= 1000 ms)`,
   );

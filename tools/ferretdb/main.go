@@ -1,7 +1,8 @@
 // Command ferretdb runs FerretDB v1 with its SQLite backend for local development and tests.
 //
 // It embeds github.com/FerretDB/FerretDB/ferretdb because `go install .../cmd/ferretdb`
-// builds a binary that panics at start (it needs build/version/version.txt).
+// builds a binary that panics at start (it needs build/version/version.txt). It also keeps an
+// index that FerretDB's own `_id` pushdown can use on every collection (id_index.go).
 package main
 
 import (
@@ -41,6 +42,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
+	go keepIDIndexes(ctx, dir)
 
 	fmt.Println("ferretdb listening on", f.MongoDBURI())
 	f.Run(ctx)

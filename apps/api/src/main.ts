@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   if (config.jwt.generated)
     logger.warn('jwt_secret_generated', { detail: 'JWT_SECRET unset: tokens last only as long as this process' });
 
-  const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  const mongo = await createMongo({ mongoUrl: config.mongoUrl, maxConcurrentWrites: config.mongoMaxConcurrentWrites });
   await ensureIndexes(mongo.db);
   const redis = createRedis({ redisUrl: config.redisUrl, role: 'request', connectionName: 'vectort-api' });
   await waitForRedis(redis);

@@ -16,6 +16,7 @@ import {
 } from '@vectort/shared';
 import { startMetricsServer } from './http/metrics-server';
 import { createLlmProvider } from './llm/create-llm-provider';
+import { startJobPruning } from './processors/prune-finished-jobs';
 import { createWorkers } from './worker-app';
 
 async function main(): Promise<void> {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   logProcessWarnings(logger);
   logConfigWarnings(logger, config);
 
-  const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  const mongo = await createMongo({ mongoUrl: config.mongoUrl, maxConcurrentWrites: config.mongoMaxConcurrentWrites });
   await ensureIndexes(mongo.db);
   const redis = createRedis({ redisUrl: config.redisUrl, role: 'worker', connectionName: 'vectort-worker' });
   await waitForRedis(redis);
@@ -45,6 +46,11 @@ async function main(): Promise<void> {
     registry: metrics,
     errorReporter,
   });
+  const stopPruning = await startJobPruning({
+    db: mongo.db,
+    logger,
+    retentionSeconds: config.jobRecordRetentionSeconds,
+  });
   logger.info('worker_started', {
     metrics_port: config.workerMetricsPort,
     concurrency: config.workerConcurrency,
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('worker_stopping', { signal });
     // Finish the jobs in hand; BullMQ hands over whatever is still running when this is killed.
-    await workers.close();
+    await Promise.all([workers.close(), stopPruning()]);
     await Promise.allSettled(Object.values(queues).map((q) => q.close()));
     await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     await Promise.allSettled([mongo.client.close(), redis.quit()]);

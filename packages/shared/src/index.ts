@@ -2,6 +2,8 @@ export * from './config/config';
 export * from './config/dotenv';
 export * from './config/config-warnings';
 export * from './clients/mongo';
+export * from './clients/write-gate';
+export * from './domain/find-owned';
 export * from './clients/redis';
 export * from './clients/s3';
 export * from './logging/logger';

@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   }
   loadDotenv();
   const config = loadConfig();
-  const mongo = await createMongo({ mongoUrl: config.mongoUrl });
+  const mongo = await createMongo({ mongoUrl: config.mongoUrl, maxConcurrentWrites: config.mongoMaxConcurrentWrites });
   const redis = createRedis({ redisUrl: config.redisUrl, role: 'request', connectionName: 'vectort-admin-cli' });
   try {
     await waitForRedis(redis);

@@ -1,6 +1,7 @@
 import { ObjectId, type Db } from 'mongodb';
 import {
   Collections,
+  findOwned,
   ConflictError,
   NotFoundError,
   ValidationError,
@@ -65,10 +66,10 @@ export function createEditsService(deps: EditsServiceDeps): EditsService {
   const jobs = deps.db.collection<JobDocument>(Collections.jobs);
 
   async function own(userId: ObjectId, id: ObjectId): Promise<GenerationDocument> {
-    const generation = await generations.findOne({ _id: id, user_id: userId });
+    const generation = await findOwned(generations, id, userId);
     if (generation) return generation;
     // A generation a job writes has the job's id: until the job ends there is nothing to edit yet.
-    const job = await jobs.findOne({ _id: id, user_id: userId }, { projection: { kind: 1, status: 1 } });
+    const job = await findOwned(jobs, id, userId, { projection: { kind: 1, status: 1 } });
     if (job && (job.kind === 'generate' || job.kind === 'edit') && !isFinished(job.status)) {
       throw new ConflictError('The generation is still being written; edit it once its job has completed');
     }
@@ -150,12 +151,12 @@ export function createEditsService(deps: EditsServiceDeps): EditsService {
     },
 
     async diff(userId, id, against) {
-      const newer = await generations.findOne({ _id: id, user_id: userId });
+      const newer = await findOwned(generations, id, userId);
       if (!newer) throw new NotFoundError('Generation');
       const fromId = against ?? lineageOf(newer).parent_id;
       let older: GeneratedFile[] = [];
       if (fromId) {
-        const from = await generations.findOne({ _id: fromId, user_id: userId }, { projection: { files: 1 } });
+        const from = await findOwned(generations, fromId, userId, { projection: { files: 1 } });
         if (!from) throw new NotFoundError('Generation');
         older = from.files;
       }

@@ -1,6 +1,7 @@
 import { ObjectId, type Db } from 'mongodb';
 import {
   Collections,
+  findOwned,
   NotFoundError,
   cacheKey,
   withFiles,
@@ -151,7 +152,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
     },
 
     async get(userId, id) {
-      const generation = await generations.findOne({ _id: id, user_id: userId });
+      const generation = await findOwned(generations, id, userId);
       if (!generation) throw new NotFoundError('Generation');
       return generation;
     },

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { ObjectId, Db } from 'mongodb';
 import {
   Collections,
+  findOwned,
   DEFAULT_JOB_OPTIONS,
   NotFoundError,
   UnavailableError,
@@ -95,7 +96,7 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>, view
     },
 
     async get(userId, id) {
-      const job = await jobs.findOne({ _id: id, user_id: userId }, { projection: { payload: 0 } });
+      const job = await findOwned(jobs, id, userId, { projection: { payload: 0 } });
       if (!job) throw new NotFoundError('Job');
       return job;
     },

@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { createGate, gateWrites } from './write-gate';
 
 export interface Mongo {
   client: MongoClient;
@@ -9,9 +10,14 @@ export interface MongoOptions {
   mongoUrl: string;
   /** Overrides the database named in the URL (tests use one database per file). */
   dbName?: string;
+  /** Writes in flight at once from this process (clients/write-gate.ts). @defaultValue 16 */
+  maxConcurrentWrites?: number;
 }
 
-/** Connects to MongoDB; the database is the one named in the URL path, `vectort` when none. */
+/**
+ * Connects to MongoDB; the database is the one named in the URL path, `vectort` when none. Its
+ * collections' writes wait for one of `maxConcurrentWrites` slots (see write-gate.ts).
+ */
 export async function createMongo(options: MongoOptions): Promise<Mongo> {
   const client = new MongoClient(options.mongoUrl, {
     serverSelectionTimeoutMS: 5000,
@@ -22,7 +28,8 @@ export async function createMongo(options: MongoOptions): Promise<Mongo> {
   });
   await client.connect();
   const fromUrl = new URL(options.mongoUrl).pathname.replace(/^\//, '');
-  return { client, db: client.db(options.dbName ?? (fromUrl || 'vectort')) };
+  const db = client.db(options.dbName ?? (fromUrl || 'vectort'));
+  return { client, db: gateWrites(db, createGate(options.maxConcurrentWrites ?? 16)) };
 }
 
 /**

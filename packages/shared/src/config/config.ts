@@ -108,6 +108,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
   JOB_REQUEUE_AFTER_MS: int(1000, 3_600_000).default(60_000),
+  JOB_RECORD_RETENTION_SECONDS: int(1, 365 * 86400).default(7 * 86400),
+  MONGO_MAX_CONCURRENT_WRITES: int(1, 1000).default(16),
   LLM_LEASE_TTL_MS: int(1000, 600_000).default(15_000),
   GENERATION_COST_CREDITS: int(0, 1_000_000).default(1),
   CACHE_TTL_SECONDS: int(1, 365 * 86400).default(7 * 86400),
@@ -200,6 +202,19 @@ export interface Config {
    * again from its MongoDB record; the sweep looks every half of this. @defaultValue 60000
    */
   jobRequeueAfterMs: number;
+  /**
+   * How long a finished job's record stays in MongoDB after it ended; then it goes (a TTL index
+   * on MongoDB, the worker's sweep on FerretDB). Its Redis status copy answers polls for 24 h
+   * after the end whatever this says. Keep it above the webhook retry span (about 2 days at the
+   * default base): a delivery whose job record is gone gives up. @defaultValue 604800 (7 days)
+   */
+  jobRecordRetentionSeconds: number;
+  /**
+   * MongoDB writes one process has in flight at once; more wait their turn. FerretDB v1 freezes
+   * a database for good when about 100 updates run at once on it (see clients/write-gate.ts).
+   * @defaultValue 16
+   */
+  mongoMaxConcurrentWrites: number;
   /** Lifetime of the single-flight lease on an LLM call, renewed while the call runs. @defaultValue 15000 */
   llmLeaseTtlMs: number;
   generationCostCredits: number;
@@ -334,6 +349,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerLockDurationMs: e.WORKER_LOCK_DURATION_MS,
     jobRequeueAfterMs: e.JOB_REQUEUE_AFTER_MS,
+    jobRecordRetentionSeconds: e.JOB_RECORD_RETENTION_SECONDS,
+    mongoMaxConcurrentWrites: e.MONGO_MAX_CONCURRENT_WRITES,
     llmLeaseTtlMs: e.LLM_LEASE_TTL_MS,
     generationCostCredits: e.GENERATION_COST_CREDITS,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
