@@ -26,7 +26,14 @@ export async function redisServerBinary(log) {
 export async function ferretdbBinary(log) {
   const src = path.join(REPO_ROOT, 'tools', 'ferretdb');
   const hash = createHash('sha256');
-  const sources = ['go.mod', 'go.sum', ...fs.readdirSync(src).filter((f) => f.endsWith('.go')).sort()];
+  const sources = [
+    'go.mod',
+    'go.sum',
+    ...fs
+      .readdirSync(src)
+      .filter((f) => f.endsWith('.go'))
+      .sort(),
+  ];
   for (const f of sources) hash.update(`${f}\0`).update(fs.readFileSync(path.join(src, f)));
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const dir = path.join(cacheHome, 'vectort', `ferretdb-${hash.digest('hex').slice(0, 12)}`);
