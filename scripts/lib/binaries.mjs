@@ -21,12 +21,19 @@ export async function redisServerBinary(log) {
   return bin;
 }
 
-// The binary is cached per machine under a hash of the sources: built once (1-2 minutes),
-// rebuilt only when tools/ferretdb changes.
+// The binary is cached per machine under a hash of the sources (every non-test .go file):
+// built once (1-2 minutes), rebuilt only when tools/ferretdb changes.
 export async function ferretdbBinary(log) {
   const src = path.join(REPO_ROOT, 'tools', 'ferretdb');
   const hash = createHash('sha256');
-  const sources = ['go.mod', 'go.sum', ...fs.readdirSync(src).filter((f) => f.endsWith('.go')).sort()];
+  const sources = [
+    'go.mod',
+    'go.sum',
+    ...fs
+      .readdirSync(src)
+      .filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'))
+      .sort(),
+  ];
   for (const f of sources) hash.update(`${f}\0`).update(fs.readFileSync(path.join(src, f)));
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const dir = path.join(cacheHome, 'vectort', `ferretdb-${hash.digest('hex').slice(0, 12)}`);

@@ -11,10 +11,11 @@ import { Collections, isFerretDb, type JobDocument, type JobStatus, type Logger 
  * older than the cutoff (a scan that stops at the batch: FerretDB pushes no filter but `{_id}`
  * down), then delete them by `_id` alone in one bulk command (point deletes, the shape FerretDB
  * serves from an index). Deleting by `_id` alone is safe because nothing changes a finished job
- * again (`isFinished`). Measured on FerretDB here (2026-12-02): a sweep of 20,000 jobs finished
- * long ago took 11.5 s; the requeue sweep's `find` over the jobs collection went from 1,160 ms at
- * 20,000 records to 7 ms once they were pruned. On MongoDB the same `find` uses the
- * `status_updated` index and the collection size does not matter.
+ * again (`isFinished`). Measured on FerretDB here (2026-12-02, `npm run bench:store`, a loaded
+ * 2-core machine): the requeue sweep's `find` over the jobs collection took 77 s at 20,264
+ * records and 3.9 ms once they were pruned; pruning all 20,264 took 395 s (about 20 ms per point
+ * delete), a one-off: at the default retention a sweep removes one interval's worth. On MongoDB
+ * the same `find` uses the `status_updated` index and the collection size does not matter.
  */
 
 const FINISHED: JobStatus[] = ['completed', 'failed', 'cancelled'];
