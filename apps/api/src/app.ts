@@ -1,7 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import type { Registry } from 'prom-client';
@@ -24,6 +23,7 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { createAdminFailureLimit, createLoginFailureLimit } from './middleware/failure-limit';
 import { createLimiter, createPlanLimiter, rateLimitedCounter, userKey } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
+import { securityHeaders } from './middleware/security-headers';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { authRoutes } from './routes/auth.routes';
 import { creditsRoutes } from './routes/credits.routes';
@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): Express {
   const generateLimiter = planLimiter('generate');
 
   app.use(requestContext(deps.logger, metrics, activeUsers));
-  app.use(helmet());
+  app.use(securityHeaders());
   // Bull Board 9 works under helmet's default CSP (checked in headless Chromium). Unset credentials: not mounted (404).
   if (config.adminUser && config.adminPassword) {
     app.use(

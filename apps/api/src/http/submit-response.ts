@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { GenerationView } from '@vectort/shared';
+import type { CacheHit } from '../services/generations.service';
 import type { IdempotencyClaim, StoredResponse } from '../services/idempotency.service';
 
 // The answers of the two submits that may be served from the cache (generate and edit), and
@@ -13,6 +14,32 @@ export function hitResponse(generation: GenerationView): StoredResponse {
     body: { status: 'completed', cached: true, generation },
     generationId: generation.id,
   };
+}
+
+const HIT_BODY_START = '{"status":"completed","cached":true,"generation":';
+
+/**
+ * {@link hitResponse} with its body written around the cached files' own JSON: the same bytes
+ * `res.json` writes for it (a replay's, a poll's), without parsing and writing the files again.
+ */
+export function cachedHitResponse(hit: CacheHit): StoredResponse {
+  const [before, files, after] = hit.json;
+  return {
+    status: 200,
+    headers: { 'X-Cache': 'HIT' },
+    json: concatJson([HIT_BODY_START, before, files, after, '}']),
+    generationId: hit.generationId,
+  };
+}
+
+/** One Buffer of `parts` (strings written as UTF-8), allocated once. */
+function concatJson(parts: (string | Buffer)[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const part of parts) at += typeof part === 'string' ? out.write(part, at) : part.copy(out, at);
+  return out;
 }
 
 /** 202 `X-Cache: MISS` pointing at the job. */
@@ -43,6 +70,14 @@ export async function finishSubmit(
   claim: IdempotencyClaim | undefined,
   response: StoredResponse,
 ): Promise<void> {
-  await claim?.complete(response.generationId ? { ...response, body: undefined } : response);
-  res.status(response.status).set(response.headers).json(response.body);
+  const { status, headers, generationId } = response;
+  await claim?.complete(generationId ? { status, headers, generationId } : response);
+  res.status(status).set(headers);
+  if (!response.json) {
+    res.json(response.body);
+    return;
+  }
+  // What res.json sets; send() then adds the ETag and Content-Length as it does for any body.
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.send(response.json);
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ForbiddenError, UnauthorizedError, type UserDocument } from '@vectort/shared';
+import { addLogFields } from '../http/request-logger';
 import type { TokenRevocations } from '../services/token-revocations';
 import type { TokenService } from '../services/token.service';
 import type { UsersService } from '../services/users.service';
@@ -11,7 +12,7 @@ function verifyBearer(req: Request, tokens: TokenService, revocations: TokenRevo
   req.token = claims;
   req.userId = claims.userObjectId;
   req.authCheck = revocations.pending(claims);
-  req.log = req.log.child({ user_id: claims.userId });
+  addLogFields(req, { user_id: claims.userId });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger, Metrics } from '@vectort/shared';
+import { attachRequestLogger, logForRequest } from '../http/request-logger';
 import type { ActiveUsers } from '../services/api-gauges';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -13,7 +14,7 @@ export function requestContext(logger: Logger, metrics?: Metrics, activeUsers?: 
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     req.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ request_id: req.id });
+    attachRequestLogger(req, logger, { request_id: req.id });
     res.setHeader('X-Request-Id', req.id);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
@@ -25,7 +26,7 @@ export function requestContext(logger: Logger, metrics?: Metrics, activeUsers?: 
         { method: req.method, route, status_class: `${Math.floor(res.statusCode / 100)}xx` },
         durationMs / 1000,
       );
-      req.log.info('request', {
+      logForRequest(req, 'info', 'request', {
         method: req.method,
         route,
         status: res.statusCode,

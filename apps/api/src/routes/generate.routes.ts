@@ -13,7 +13,7 @@ import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
 import { runMiddleware } from '../http/run-middleware';
 import { parseInput } from '../http/validate';
-import { finishSubmit, hitResponse, queuedResponse, sendReplay } from '../http/submit-response';
+import { cachedHitResponse, finishSubmit, queuedResponse, sendReplay } from '../http/submit-response';
 import { loadUser } from '../middleware/auth';
 import { recordRoute } from '../middleware/request-context';
 import type { GenerationsService } from '../services/generations.service';
@@ -109,7 +109,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       );
       deps.cacheRequests?.inc({ result: hit ? 'hit' : input.force_regenerate ? 'bypass' : 'miss', kind: 'generate' });
       if (hit) {
-        response = hitResponse(hit);
+        response = cachedHitResponse(hit);
       } else {
         const user = await (userLoad ?? loadUser(req, deps.users));
         await runMiddleware(deps.generateLimiter, req, res);

@@ -4,13 +4,12 @@ import {
   findOwned,
   NotFoundError,
   cacheKey,
-  withFiles,
+  withFilesJson,
   type CreditsLedger,
   type Framework,
   type GenerateJobPayload,
   type GenerationDocument,
   type GenerationStore,
-  type GenerationView,
   type ProjectType,
   type UserDocument,
 } from '@vectort/shared';
@@ -29,7 +28,11 @@ export interface GenerateRequest {
   webhook_url?: string;
 }
 
-export type GenerateOutcome = { kind: 'hit'; generation: GenerationView } | { kind: 'queued'; jobId: string };
+/** A cache hit: its generation's id, and the generation's JSON around the files as the cache keeps them. */
+export interface CacheHit {
+  generationId: string;
+  json: [before: string, files: Buffer, after: string];
+}
 
 export interface GenerationsService {
   /**
@@ -43,7 +46,7 @@ export interface GenerationsService {
     req: GenerateRequest,
     onColdPath?: () => void,
     authCheck?: PendingAuthCheck,
-  ): Promise<GenerationView | null>;
+  ): Promise<CacheHit | null>;
   /** Reserves the credits (402 when short) and enqueues a generate job. */
   enqueue(user: UserDocument, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
   list(
@@ -89,13 +92,14 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       await authCheck?.settle(probe.also.slice(1));
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
       deps.hitCeiling?.check(probe.hits);
-      if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
+      if (probe.entry && probe.copy)
+        return { generationId: probe.copy.view.id, json: withFilesJson(probe.copy, probe.entry.filesJson) };
       // Off the hot path now: let the caller start what a miss will need meanwhile.
-      if (!probe.output) onColdPath?.();
+      if (!probe.entry) onColdPath?.();
       const output = probe.output ?? (await deps.store.lookup(key));
       if (!output) return null;
       // A hit from MongoDB's tier: the probe saw no entry, so it did not count this one.
-      if (!probe.output) await deps.hitCeiling?.take(userId);
+      if (!probe.entry) await deps.hitCeiling?.take(userId);
       // The cache is shared, a generation is not: reuse this project's own copy, or make one.
       const copy = await deps.store.ensureProjectCopy({
         id: new ObjectId(),
@@ -109,7 +113,8 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
         costUsd: 0,
         durationSeconds: 0,
       });
-      return withFiles(copy, output);
+      const filesJson = probe.entry?.filesJson ?? Buffer.from(JSON.stringify(output.files));
+      return { generationId: copy.view.id, json: withFilesJson(copy, filesJson) };
     },
 
     async enqueue(user, projectId, req, requestId) {

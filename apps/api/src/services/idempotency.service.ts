@@ -20,6 +20,8 @@ export interface StoredResponse {
    * files (a free hit must not buy megabytes of Redis for 24 h).
    */
   generationId?: string;
+  /** The body already written as JSON (a cache hit's): sent as it is, never stored. */
+  json?: Buffer;
 }
 
 interface Record_ {

@@ -4,6 +4,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 /** A Lua script run by its SHA-1, sent whole only when the server does not know it yet. */
 export interface RedisScript {
   run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown>;
+  /** {@link run}, with the reply's strings as Buffers (kept as bytes, never decoded). */
+  runBuffer(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown>;
   /** Queues the script on a MULTI or pipeline (sent whole: a batch cannot retry one command). */
   queue(batch: ChainableCommander, keys: string[], args: (string | number)[]): ChainableCommander;
 }
@@ -17,6 +19,14 @@ export function redisScript(lua: string): RedisScript {
       } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
         return redis.eval(lua, keys.length, ...keys, ...args);
+      }
+    },
+    async runBuffer(redis, keys, args) {
+      try {
+        return await redis.callBuffer('EVALSHA', sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return redis.callBuffer('EVAL', lua, keys.length, ...keys, ...args);
       }
     },
     queue(batch, keys, args) {

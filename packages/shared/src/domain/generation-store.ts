@@ -6,6 +6,8 @@ import {
   allAdded,
   toGenerationView,
   type CachedOutput,
+  type FileChanges,
+  type GeneratedFile,
   type GenerationDocument,
   type GenerationLineage,
   type GenerationView,
@@ -64,6 +66,16 @@ export interface HitTally {
   resetMs: number;
 }
 
+/** What {@link GenerationStore.probe} read. */
+export interface Probe {
+  entry: HotEntry | null;
+  /** The entry's whole output, parsed when first read. */
+  readonly output: CachedOutput | null;
+  copy: ProjectCopy | null;
+  also: (string | null)[];
+  hits?: HitTally;
+}
+
 /** Most hit-made project pointers one user keeps in Redis (the oldest go; MongoDB still has them). */
 export const MAX_COPY_POINTERS_PER_USER = 1000;
 
@@ -92,6 +104,57 @@ export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationVi
   return { ...v1, ...copy.view, files: output.files };
 }
 
+/** A hot entry as the probe reads it: the output's fields but its files, and the files' stored JSON. */
+export interface HotEntry {
+  meta: Omit<CachedOutput, 'files'>;
+  filesJson: Buffer;
+}
+
+/**
+ * `JSON.stringify(withFiles(copy, output))`, byte for byte, around `filesJson`, the JSON of
+ * `output.files` as the entry keeps it: `[before, filesJson, after]`, so a hit copies the files
+ * into its answer without parsing and writing them again. They are parsed only for a pointer
+ * older than edits, whose changes list every file.
+ */
+export function withFilesJson(copy: ProjectCopy, filesJson: Buffer): [string, Buffer, string] {
+  // withFiles's key order: the version 1 lineage first (the pointer's own values win), files last.
+  const v1 = { version: 1, parent_id: null, instruction: null, changes: null as FileChanges | null };
+  const stored: Omit<GenerationView, keyof GenerationLineage> & Partial<GenerationView> = copy.view;
+  const view = { ...v1, ...stored };
+  view.changes ??= allAdded(JSON.parse(filesJson.toString('utf8')) as GeneratedFile[]);
+  return [`${JSON.stringify(view).slice(0, -1)},"files":`, filesJson, '}'];
+}
+
+// An entry's value is the output's JSON with `files` last, after a newline (JSON allows the
+// whitespace and JSON.stringify writes no newline of its own), so a hit finds the files' bytes
+// without parsing them, and every JSON reader (Lua's cjson, an older API) still reads it whole.
+const FILES_AT = ',"files":\n';
+const FILES_AT_BYTES = Buffer.from(FILES_AT);
+const CLOSING_BRACE = 0x7d;
+
+function entryValue(output: CachedOutput): string {
+  const { files, ...meta } = output;
+  return `${JSON.stringify(meta).slice(0, -1)}${FILES_AT}${JSON.stringify(files)}}`;
+}
+
+function readEntry(raw: Buffer): HotEntry {
+  const at = raw.indexOf(FILES_AT_BYTES);
+  if (at < 0 || raw[raw.length - 1] !== CLOSING_BRACE) {
+    // Written before files came last: parse it whole, once.
+    const { files, ...meta } = JSON.parse(raw.toString('utf8')) as CachedOutput;
+    return { meta, filesJson: Buffer.from(JSON.stringify(files)) };
+  }
+  return {
+    meta: JSON.parse(`${raw.toString('utf8', 0, at)}}`) as HotEntry['meta'],
+    filesJson: raw.subarray(at + FILES_AT_BYTES.length, raw.length - 1),
+  };
+}
+
+const outputOfEntry = (entry: HotEntry): CachedOutput => ({
+  ...entry.meta,
+  files: JSON.parse(entry.filesJson.toString('utf8')) as GeneratedFile[],
+});
+
 /**
  * Generations and the two-tier cache in front of them: Redis holds hot entries with a TTL,
  * MongoDB every generation (indexed by cache key). An entry holds output only; which project
@@ -100,14 +163,10 @@ export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationVi
 export interface GenerationStore {
   /**
    * One Redis round trip: the hot entry for `key`, `projectId`'s pointer to its own copy of it,
-   * and the values of `alsoRead` (other keys the caller needs on the same path).
+   * and the values of `alsoRead` (other keys the caller needs on the same path). The entry
+   * comes as read (`entry`, its files unparsed); `output` parses it on first use.
    */
-  probe(
-    key: string,
-    projectId: ObjectId,
-    alsoRead?: string[],
-    countHit?: HitCount,
-  ): Promise<{ output: CachedOutput | null; copy: ProjectCopy | null; also: (string | null)[]; hits?: HitTally }>;
+  probe(key: string, projectId: ObjectId, alsoRead?: string[], countHit?: HitCount): Promise<Probe>;
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
   lookup(key: string): Promise<CachedOutput | null>;
   /** The Redis tier alone. */
@@ -210,7 +269,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       trackCopyPointer(
         redis
           .multi()
-          .set(entryKey(saved.cache_key), JSON.stringify(outputOf(saved)), 'EX', ttlSeconds)
+          .set(entryKey(saved.cache_key), entryValue(outputOf(saved)), 'EX', ttlSeconds)
           .set(pointerKey(saved.cache_key, saved.project_id), JSON.stringify(copy), 'EX', ttlSeconds),
         saved,
       ).exec(),
@@ -226,28 +285,33 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     async probe(key, projectId, alsoRead = [], countHit) {
       const keys = [entryKey(key), pointerKey(key, projectId), ...alsoRead];
       let hits: HitTally | undefined;
-      let values: (string | null)[];
+      let values: (Buffer | null)[];
+      // As bytes: a hit copies the entry's files into its answer as they are.
       if (countHit) {
-        const reply = (await PROBE_COUNTING.run(redis, [countHit.key, ...keys], [countHit.windowMs])) as [
+        const reply = (await PROBE_COUNTING.runBuffer(redis, [countHit.key, ...keys], [countHit.windowMs])) as [
           number,
           number,
-          ...(string | null)[],
+          ...(Buffer | null)[],
         ];
         const [count, resetMs, ...read] = reply;
         // One value per key read (missing keys come back as nulls).
         values = keys.map((_, i) => read[i] ?? null);
         if (count > 0) hits = { count, resetMs };
       } else {
-        values = await redis.mget(...keys);
+        values = await redis.mgetBuffer(...keys);
       }
-      const [entry, pointer, ...also] = values;
-      const output = parse<CachedOutput>(entry);
-      const copy = parse<ProjectCopy>(pointer);
-      // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
+      const [entryRaw, pointer, ...also] = values;
+      const entry = entryRaw ? readEntry(entryRaw) : null;
+      const copy = pointer ? (JSON.parse(pointer.toString('utf8')) as ProjectCopy) : null;
+      let output: CachedOutput | null | undefined;
       return {
-        output,
-        copy: output && copy?.source_generation_id === output.source_generation_id ? copy : null,
-        also,
+        entry,
+        get output() {
+          return output === undefined ? (output = entry && outputOfEntry(entry)) : output;
+        },
+        // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
+        copy: entry && copy?.source_generation_id === entry.meta.source_generation_id ? copy : null,
+        also: also.map((value) => value?.toString('utf8') ?? null),
         hits,
       };
     },
@@ -262,7 +326,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       const latest = entry && (await generations.findOne({ _id: entry.generation_id }));
       if (!latest) return null;
       const output = outputOf(latest);
-      await redis.set(entryKey(key), JSON.stringify(output), 'EX', ttlSeconds);
+      await redis.set(entryKey(key), entryValue(output), 'EX', ttlSeconds);
       return output;
     },
 

@@ -8,7 +8,13 @@ const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s:@/]*):(\S*)@/gi;
 
 export const REDACTED = '[REDACTED]';
 
-function redactString(value: string): string {
+/** Whether a value under `key` is a secret as a whole (Authorization, password, api key…). */
+export const isSecretKey = (key: string): boolean => SECRET_KEY.test(key);
+
+/** `value` with bearer/basic credentials and passwords inside URLs masked. */
+export function redactString(value: string): string {
+  // Both patterns need one of these literally (BEARER is case-sensitive): most strings have none.
+  if (!value.includes('://') && !value.includes('Bearer') && !value.includes('Basic')) return value;
   return value.replace(BEARER, `$1 ${REDACTED}`).replace(URL_CREDENTIALS, `$1$2:${REDACTED}@`);
 }
 

@@ -1,0 +1,54 @@
+import type { Request } from 'express';
+import { levelEnabled, type Logger } from '@vectort/shared';
+
+// `req.log` is made the first time it is read: most requests (cache hits, polls) write nothing
+// but their access line, and a winston child per request (two once authenticated) cost more
+// than writing that line.
+
+const ROOT = Symbol('root logger');
+const FIELDS = Symbol('log fields');
+const CHILD = Symbol('request logger');
+
+interface RequestLogState {
+  [ROOT]: Logger;
+  [FIELDS]: Record<string, string>;
+  [CHILD]?: Logger;
+}
+
+const state = (req: Request) => req as unknown as RequestLogState;
+
+const LOG_PROPERTY: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: RequestLogState) {
+    return (this[CHILD] ??= this[ROOT].child({ ...this[FIELDS] }));
+  },
+  set(this: RequestLogState, logger: Logger) {
+    this[CHILD] = logger;
+  },
+};
+
+/** Gives `req` its `log`: a child of `root` carrying `fields` (and those added later). */
+export function attachRequestLogger(req: Request, root: Logger, fields: Record<string, string>): void {
+  const s = state(req);
+  s[ROOT] = root;
+  s[FIELDS] = fields;
+  Object.defineProperty(req, 'log', LOG_PROPERTY);
+}
+
+/** Adds `fields` to every later line of the request (`user_id` once authenticated). */
+export function addLogFields(req: Request, fields: Record<string, string>): void {
+  const s = state(req);
+  Object.assign(s[FIELDS], fields);
+  if (s[CHILD]) s[CHILD] = s[CHILD].child(fields);
+}
+
+/**
+ * Writes one line with the request's fields: through `req.log` when something made it (it may
+ * carry more), else straight through the root logger with the same fields.
+ */
+export function logForRequest(req: Request, level: string, message: string, meta: Record<string, unknown>): void {
+  const s = state(req);
+  if (s[CHILD]) s[CHILD].log(level, message, meta);
+  else if (levelEnabled(s[ROOT], level)) s[ROOT].log(level, message, { ...s[FIELDS], ...meta });
+}
