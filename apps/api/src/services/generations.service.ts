@@ -91,7 +91,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
       // Off the hot path now: let the caller start what a miss will need meanwhile.
       if (!probe.output) onColdPath?.();
-      const output = probe.output ?? (await deps.store.lookup(key));
+      const output = probe.output ?? (await deps.store.lookupCold(key));
       if (!output) return null;
       // A hit from MongoDB's tier: the probe saw no entry, so it did not count this one.
       if (!probe.output) await deps.hitCeiling?.take(userId);

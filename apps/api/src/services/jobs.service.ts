@@ -72,6 +72,7 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>, view
         result: null,
         error: null,
         payload: payload as unknown as Record<string, unknown>,
+        attempts_started: 0,
         created_at: now,
         updated_at: now,
         finished_at: null,
