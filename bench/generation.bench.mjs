@@ -240,6 +240,11 @@ try {
 
   console.log('\nGeneration benchmark (2-core machine, load generator on the same box)');
   console.log(`store: ${await storeName(env.MONGO_URL)}; hit body ${hitBytes} bytes`);
+  console.log(
+    `taken off each path as idle (per second): API MongoDB ${fmt(apiIdle.mongo, 1)}, Redis ${fmt(apiIdle.redis, 1)}; ` +
+      `worker MongoDB ${fmt(workerIdle.mongo, 1)}, Redis ${fmt(workerIdle.redis, 1)}; ` +
+      `and per metrics reading: API MongoDB ${fmt(apiIdle.scrape.mongo, 0)}, Redis ${fmt(apiIdle.scrape.redis, 0)}`,
+  );
   const over = reportRoundTrips(roundTrips, fmt);
   tracer.report();
   if (over.length) {
