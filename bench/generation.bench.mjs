@@ -6,14 +6,15 @@
 //    submit), checked against their budgets: the run exits non-zero when one is over.
 //  - API CPU time per hit next to the bare route's per request (from /proc, same runs).
 // Usage: npm run bench -- [--pairs 3] [--seconds 5] [--backlog 200] [--counts-only] [--only hit]
-//   [--cpu-prof DIR]
+//   [--cpu-prof DIR] [--trace]
 // --counts-only skips the load runs (flat-out and fixed-rate hits, worker throughput).
 // --only hit runs the cache-hit section alone (its round trips, pairs and the fixed-rate runs).
 // --cpu-prof DIR starts the API under `node --cpu-prof`: its profile lands in DIR at the end.
+// --trace also lists every command one operation of each path sent, and the code that sent it.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
-import { buildTs } from '../scripts/lib/proc.mjs';
+import { REPO_ROOT, buildTs } from '../scripts/lib/proc.mjs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MongoClient, ObjectId } from 'mongodb';
@@ -30,6 +31,7 @@ import {
   withDatabase,
 } from './lib.mjs';
 import { idleRate, perOperation, reportRoundTrips, storeName } from './round-trips.mjs';
+import { createTracer } from './trace-commands.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     'counts-only': { type: 'boolean', default: false },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    trace: { type: 'boolean', default: false },
   },
 });
 const countsOnly = args['counts-only'];
@@ -79,6 +82,7 @@ async function stopAll() {
   for (const p of procs.reverse()) await p.stop();
   await services.stop();
 }
+const tracer = createTracer(args.trace ? path.join(REPO_ROOT, '.data', 'bench-logs') : null);
 
 /** No-op BullMQ jobs per second on `redisUrl` (concurrency 50): the queue's own ceiling here. */
 async function noopJobsPerSecond(redisUrl, prefix, count) {
@@ -114,16 +118,17 @@ try {
   const bareServer = procs[0];
   const api = await startProcess(
     'apps/api/dist/main.js',
-    { ...env, PORT: String(apiPort) },
+    { ...env, ...tracer.env('api'), PORT: String(apiPort) },
     async () => (await fetch(`${apiUrl}/readyz`)).ok,
-    { nodeArgs: apiNodeArgs },
+    { nodeArgs: [...tracer.nodeArgs, ...apiNodeArgs] },
   );
   procs.push(api);
   const startWorker = () =>
     startProcess(
       'apps/worker/dist/main.js',
-      { ...env, WORKER_METRICS_PORT: String(workerPort) },
+      { ...env, ...tracer.env('worker'), WORKER_METRICS_PORT: String(workerPort) },
       async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok,
+      { nodeArgs: tracer.nodeArgs },
     );
   worker = await startWorker();
 
@@ -143,10 +148,15 @@ try {
   const workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
   const [apiIdle, workerIdle] = await Promise.all([idleRate(apiMetrics), idleRate(workerMetrics)]);
   const roundTrips = {};
-  roundTrips.hit = await perOperation(apiMetrics, apiIdle, 100, async () => {
-    const res = await json('POST', generateUrl, { token, body: JSON.parse(hitBody) });
-    if (res.status !== 200) throw new Error(`expected a hit, got ${res.status}`);
-  });
+  roundTrips.hit = await perOperation(
+    apiMetrics,
+    apiIdle,
+    100,
+    tracer.op('hit', 'api', async () => {
+      const res = await json('POST', generateUrl, { token, body: JSON.parse(hitBody) });
+      if (res.status !== 200) throw new Error(`expected a hit, got ${res.status}`);
+    }),
+  );
 
   const hitOpts = {
     url: generateUrl,
@@ -202,35 +212,50 @@ try {
   const submitMs = [];
   const completeMs = [];
   const submitted = [];
-  roundTrips['miss submit'] = await perOperation(apiMetrics, apiIdle, 200, async (i) => {
-    const t0 = performance.now();
-    const res = await json('POST', generateUrl, {
-      token,
-      body: { description: `bench miss ${prefix} ${i}`, framework: 'html' },
-    });
-    submitMs.push(performance.now() - t0);
-    if (res.status !== 202) throw new Error(`expected 202, got ${res.status}`);
-    submitted.push(res.body.job_id);
-  });
+  roundTrips['miss submit'] = await perOperation(
+    apiMetrics,
+    apiIdle,
+    200,
+    tracer.op('miss submit', 'api', async (i) => {
+      const t0 = performance.now();
+      const res = await json('POST', generateUrl, {
+        token,
+        body: { description: `bench miss ${prefix} ${i}`, framework: 'html' },
+      });
+      submitMs.push(performance.now() - t0);
+      if (res.status !== 202) throw new Error(`expected 202, got ${res.status}`);
+      submitted.push(res.body.job_id);
+    }),
+  );
   // Let the worker drain that backlog so it does not queue ahead of the next measurement.
   for (const id of submitted) await waitFor(id);
   // Submit → completed: submit, then long-poll until done.
-  roundTrips['worker job'] = await perOperation(workerMetrics, workerIdle, 100, async (i) => {
-    const t0 = performance.now();
-    const res = await json('POST', generateUrl, {
-      token,
-      body: { description: `bench e2e ${prefix} ${i}`, framework: 'html' },
-    });
-    const job = await waitFor(res.body.job_id);
-    if (job.body.status !== 'completed') throw new Error(`job ended ${job.body.status}`);
-    completeMs.push(performance.now() - t0);
-  });
+  roundTrips['worker job'] = await perOperation(
+    workerMetrics,
+    workerIdle,
+    100,
+    tracer.op('worker job', 'worker', async (i) => {
+      const t0 = performance.now();
+      const res = await json('POST', generateUrl, {
+        token,
+        body: { description: `bench e2e ${prefix} ${i}`, framework: 'html' },
+      });
+      const job = await waitFor(res.body.job_id);
+      if (job.body.status !== 'completed') throw new Error(`job ended ${job.body.status}`);
+      completeMs.push(performance.now() - t0);
+    }),
+  );
   const exportIds = [];
-  roundTrips['export submit'] = await perOperation(apiMetrics, apiIdle, 20, async () => {
-    const res = await json('POST', `${apiUrl}/api/projects/${projectId}/export/zip`, { token, body: {} });
-    if (res.status !== 202 && res.status !== 200) throw new Error(`export submit answered ${res.status}`);
-    if (res.body.job_id) exportIds.push(res.body.job_id);
-  });
+  roundTrips['export submit'] = await perOperation(
+    apiMetrics,
+    apiIdle,
+    20,
+    tracer.op('export submit', 'api', async () => {
+      const res = await json('POST', `${apiUrl}/api/projects/${projectId}/export/zip`, { token, body: {} });
+      if (res.status !== 202 && res.status !== 200) throw new Error(`export submit answered ${res.status}`);
+      if (res.body.job_id) exportIds.push(res.body.job_id);
+    }),
+  );
   for (const id of exportIds) await waitFor(id);
 
   // Worker throughput: a backlog of misses submitted while no worker runs, then drained by one
@@ -261,7 +286,13 @@ try {
 
   console.log('\nGeneration benchmark (2-core machine, load generator on the same box)');
   console.log(`store: ${await storeName(env.MONGO_URL)}; hit body ${hitBytes} bytes`);
+  console.log(
+    `taken off each path as idle (per second): API MongoDB ${fmt(apiIdle.mongo, 1)}, Redis ${fmt(apiIdle.redis, 1)}; ` +
+      `worker MongoDB ${fmt(workerIdle.mongo, 1)}, Redis ${fmt(workerIdle.redis, 1)}; ` +
+      `and per metrics reading: API MongoDB ${fmt(apiIdle.scrape.mongo, 0)}, Redis ${fmt(apiIdle.scrape.redis, 0)}`,
+  );
   const over = reportRoundTrips(roundTrips, fmt);
+  tracer.report();
   if (over.length) {
     console.log(`round trips over budget: ${over.join(', ')}`);
     process.exitCode = 1;

@@ -51,8 +51,14 @@ async function queuedMiss(label: string, description = `A resumed app ${label} $
   return { user, jobId: res.body.job_id, payload: job!.payload as unknown as GenerateJobPayload };
 }
 
+/** The first thing every attempt writes: its start, counted in the job's record. */
+async function startAttempt(q: Queued): Promise<void> {
+  await db.collection(Collections.jobs).updateOne({ _id: new ObjectId(q.jobId) }, { $inc: { attempts_started: 1 } });
+}
+
 /** What an attempt killed after storing its generation (and filling the cache) leaves behind. */
 async function storeOwnGeneration(q: Queued, fillCache: boolean): Promise<void> {
+  await startAttempt(q);
   const p = q.payload;
   const output = {
     files: [{ path: 'index.html', content: '<h1>from the first attempt</h1>\n' }],
@@ -83,6 +89,7 @@ async function storeOwnGeneration(q: Queued, fillCache: boolean): Promise<void> 
 
 /** What a final failure killed after its refund (before the failed mark) leaves behind. */
 async function refundEarlier(q: Queued): Promise<void> {
+  await startAttempt(q);
   const ledger = createCreditsLedger({ db, redis: stack.redis, keyPrefix: stack.env.REDIS_KEY_PREFIX! });
   const op = {
     userId: new ObjectId(q.payload.user_id),

@@ -71,14 +71,12 @@ export function createWorkers(deps: WorkerDeps): Workers {
     keyPrefix: config.redisKeyPrefix,
     ttlSeconds: config.cacheTtlSeconds,
   });
-  const record = createJobRecord(
-    db,
-    redis,
-    config.redisKeyPrefix,
-    createWebhookEnqueuer({ db, queue: deps.queues.webhook, logger }),
-  );
-  const ledger = createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix });
   const cancels = createCancelWatcher(redis, config.redisKeyPrefix);
+  const record = createJobRecord(db, redis, config.redisKeyPrefix, {
+    onEnd: createWebhookEnqueuer({ db, queue: deps.queues.webhook, logger }),
+    onCancelSeen: cancels.seen,
+  });
+  const ledger = createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix });
   const model = config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model;
 
   // Generate and edit jobs share the store, the ledger, the lease, the record and cancellation.

@@ -98,7 +98,7 @@ export function createEditsService(deps: EditsServiceDeps): EditsService {
     async tryCache(parent, key, req) {
       const probe = await deps.store.probe(key, parent.project_id);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
-      const output = probe.output ?? (await deps.store.lookup(key));
+      const output = probe.output ?? (await deps.store.lookupCold(key));
       if (!output) return null;
       // The same edit of identical code elsewhere: a new version of this project with its files.
       const copy = await deps.store.ensureProjectCopy({

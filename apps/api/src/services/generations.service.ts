@@ -96,7 +96,7 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
         return { generationId: probe.copy.view.id, json: withFilesJson(probe.copy, probe.entry.filesJson) };
       // Off the hot path now: let the caller start what a miss will need meanwhile.
       if (!probe.entry) onColdPath?.();
-      const output = probe.output ?? (await deps.store.lookup(key));
+      const output = probe.output ?? (await deps.store.lookupCold(key));
       if (!output) return null;
       // A hit from MongoDB's tier: the probe saw no entry, so it did not count this one.
       if (!probe.entry) await deps.hitCeiling?.take(userId);

@@ -1,4 +1,5 @@
-import type { Queue } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
 import type { ObjectId, Db } from 'mongodb';
 import {
   Collections,
@@ -8,6 +9,7 @@ import {
   UnavailableError,
   toJobView,
   type JobDocument,
+  type BatchReplies,
   type JobView,
   type JobViewCache,
   type QueueName,
@@ -31,8 +33,15 @@ export interface JobsService {
   ): Promise<JobDocument>;
   /** The two halves of `enqueue`, for callers that overlap the record with other work. */
   record(doc: NewJob, payload: unknown): Promise<JobDocument>;
-  /** Enqueues a recorded job; on failure removes the record and throws 503. */
+  /**
+   * Enqueues a recorded job and stores its status object, in one MULTI (the job is never in the
+   * queue without its status); on failure removes the record and throws 503.
+   */
   push<Q extends QueueName>(queue: Q, doc: JobDocument, payload: QueuePayloads[Q]): Promise<void>;
+  /** `push`'s MULTI, not sent: for a caller that sends it in a round trip of its own. */
+  pushBatch<Q extends QueueName>(queue: Q, doc: JobDocument, payload: QueuePayloads[Q]): Promise<ChainableCommander>;
+  /** What `push` makes of the replies of its MULTI, sent by the caller (null: it could not be made). */
+  pushed(doc: JobDocument, replies: Promise<BatchReplies> | null): Promise<void>;
   /** Removes a recorded job that will not be enqueued after all. */
   discard(id: ObjectId): Promise<void>;
   /** The user's own job, or 404. */
@@ -57,6 +66,20 @@ type NewJob = Omit<
 export function createJobsService(db: Db, queues: Record<QueueName, Queue>, views: JobViewCache): JobsService {
   const jobs = db.collection<JobDocument>(Collections.jobs);
 
+  /** The status object, then the queue entry, as one MULTI. */
+  async function pushBatch<Q extends QueueName>(queue: Q, doc: JobDocument, payload: QueuePayloads[Q]) {
+    // BullMQ's own client (the ioredis connection createQueues gave it): its MULTI knows the
+    // queue's scripts.
+    const multi = (await queues[queue].getBackend().client).multi() as unknown as ChainableCommander;
+    multi.eval(...views.write(toJobView(doc), doc.user_id.toHexString()).args);
+    const id = doc._id.toHexString();
+    // Under the job's own id (cancel and the requeue sweep find it by that).
+    const job = new Job(queues[queue], queue, payload, { ...DEFAULT_JOB_OPTIONS[queue], jobId: id }, id);
+    // Queues BullMQ's add script on the MULTI (what its bulk and flow adds do).
+    await job.addJob(multi as never);
+    return multi;
+  }
+
   const service: JobsService = {
     async enqueue(queue, base, payload) {
       const doc = await service.record(base, payload);
@@ -73,18 +96,28 @@ export function createJobsService(db: Db, queues: Record<QueueName, Queue>, view
         result: null,
         error: null,
         payload: payload as unknown as Record<string, unknown>,
+        attempts_started: 0,
         created_at: now,
         updated_at: now,
         finished_at: null,
       };
       await jobs.insertOne(doc);
-      await views.put(toJobView(doc), doc.user_id.toHexString());
       return doc;
     },
 
     async push(queue, doc, payload) {
+      const sent = pushBatch(queue, doc, payload).then(async (multi) => ((await multi.exec()) ?? []) as BatchReplies);
+      await service.pushed(doc, sent);
+    },
+
+    pushBatch,
+
+    async pushed(doc, replies) {
       try {
-        await queues[queue].add(queue, payload, { ...DEFAULT_JOB_OPTIONS[queue], jobId: doc._id.toHexString() });
+        if (!replies) throw new Error('the enqueue could not be prepared');
+        // The status object is a copy (readers fall back to MongoDB); the queue entry is the job.
+        const added = (await replies).at(-1);
+        if (!added || added[0]) throw added?.[0] ?? new Error('no reply to the enqueue');
       } catch {
         await service.discard(doc._id);
         throw new UnavailableError('The job queue is unavailable');

@@ -109,12 +109,16 @@ export function createEditProcessor(deps: EditProcessorDeps): Processor<EditJobP
       type: p.type,
       source_generation_id: p.job_id,
     };
-    const copy = await deps.store.save({
-      ...newVersion(p, jobId, output, parent),
-      cached: false,
-      costUsd: answer.cost_usd,
-      durationSeconds: (performance.now() - started) / 1000,
-    });
+    // The submit looked the edit up in MongoDB's tier and found nothing (edits are never forced).
+    const copy = await deps.store.save(
+      {
+        ...newVersion(p, jobId, output, parent),
+        cached: false,
+        costUsd: answer.cost_usd,
+        durationSeconds: (performance.now() - started) / 1000,
+      },
+      { newKey: true },
+    );
     return { generation: withFiles(copy, output), fromCache: false };
   }
 

@@ -22,7 +22,9 @@ import type { JobRecord } from './job-record';
  * - Every attempt first looks at what earlier attempts left in MongoDB (`resumeEarlierAttempt`):
  *   its own generation (stored under the job id) means it settles as that generation says;
  *   a refund already applied means it may only end free (a hit on someone else's output, else
- *   failed). Redis holds nothing this depends on.
+ *   failed). Redis holds nothing this depends on. The first attempt skips the look: the write
+ *   that starts an attempt counts it in the job's record (`attempts_started`), and only an
+ *   attempt that found the count at 0 knows that none ran before it.
  *
  * The crash windows of one job and what covers each:
  *

@@ -59,18 +59,21 @@ export function createGenerateProcessor(deps: GenerateProcessorDeps): Processor<
       type: p.type,
       source_generation_id: p.job_id,
     };
-    const copy = await deps.store.save({
-      id: jobId,
-      userId: new ObjectId(p.user_id),
-      projectId: new ObjectId(p.project_id),
-      jobId,
-      description: p.description,
-      cacheKey: p.cache_key,
-      output,
-      cached: false,
-      costUsd: result.cost_usd,
-      durationSeconds: (performance.now() - started) / 1000,
-    });
+    const copy = await deps.store.save(
+      {
+        id: jobId,
+        userId: new ObjectId(p.user_id),
+        projectId: new ObjectId(p.project_id),
+        jobId,
+        description: p.description,
+        cacheKey: p.cache_key,
+        output,
+        cached: false,
+        costUsd: result.cost_usd,
+        durationSeconds: (performance.now() - started) / 1000,
+      },
+      { newKey: !p.force_regenerate },
+    );
     return { generation: withFiles(copy, output), fromCache: false };
   }
 

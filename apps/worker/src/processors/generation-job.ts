@@ -49,10 +49,12 @@ export interface GenerationJobDeps {
   cancelling: FinishCancelledDeps;
 }
 
-/** What one attempt of a job knows while it produces: its cancel request and its log. */
+/** What one attempt of a job knows while it produces: its cancel request, its log, whether it is the first. */
 export interface JobRun {
   cancel: CancelWatch;
   log: Logger;
+  /** No attempt of this job started before: none left live output (or anything else) behind. */
+  firstAttempt: boolean;
 }
 
 /** The part of a generate or edit payload the shared steps read. */
@@ -77,8 +79,9 @@ function isRetryable(err: unknown): boolean {
 /**
  * The options of one model call of a job: its abort signal (a cancel request aborts it unless
  * other jobs wait on it through the lease), live file deltas on the job's event stream, and
- * progress (10..90 %). `settled` is awaited before the job is finished, so no progress write or
- * file delta can land after the final state.
+ * progress (10..90 %), which rides with the deltas (one round trip per flush, its status write
+ * reading the cancel flag too). `settled` is awaited before the job is finished, so no progress
+ * write or file delta can land after the final state.
  */
 export async function modelCallOptions(
   deps: Pick<GenerationJobDeps, 'record' | 'leases' | 'liveFiles'>,
@@ -88,10 +91,10 @@ export async function modelCallOptions(
   holdsLease: boolean,
 ): Promise<{ options: GenerateOptions; settled: () => Promise<unknown> }> {
   const live = deps.liveFiles(p.job_id);
-  // A new attempt writes its files anew: its first event per path says `replace`.
-  await live.reset();
+  // A new attempt writes its files anew: its first event per path says `replace`, and what an
+  // earlier attempt wrote goes first.
+  if (!run.firstAttempt) await live.reset();
   let lastProgress = 10;
-  let progressWrites = Promise.resolve();
   return {
     options: {
       signal: modelCallSignal(deps.leases, p.cache_key, run.cancel, holdsLease, run.log),
@@ -100,10 +103,11 @@ export async function modelCallOptions(
         const progress = 10 + Math.floor(pct * 0.8);
         if (progress - lastProgress < 2) return;
         lastProgress = progress;
-        progressWrites = progressWrites.then(() => deps.record.progress(jobId, progress)).catch(() => undefined);
+        const write = deps.record.progressWrite(jobId, progress);
+        if (write) live.status(write);
       },
     },
-    settled: () => Promise.all([progressWrites, live.flush()]),
+    settled: () => live.flush(),
   };
 }
 
@@ -152,26 +156,35 @@ export async function runGenerationJob(
 ): Promise<{ generation_id: string } | null> {
   const p = job.data;
   const started = performance.now();
-  const begun = await beginJob(p, deps.record, deps.logger, 'generation');
-  if (!begun) return null;
-  const { jobId } = begun;
+  // Watched from before the start write, which reads the cancel flag on its way.
+  const cancel = deps.cancels.watch(p.job_id);
+  const begun = await beginJob(p, deps.record, deps.logger, 'generation').catch((err: unknown) => {
+    cancel.stop();
+    throw err;
+  });
+  if (!begun) {
+    cancel.stop();
+    return null;
+  }
+  const { jobId, firstAttempt } = begun;
   const log = begun.log.child({ kind: spec.kind, parent_id: spec.parentId });
   log.info('generation_started', { ...spec.startFields, attempt: job.attemptsMade + 1 });
-  const cancel = deps.cancels.watch(p.job_id);
   const settle = createSettler(deps.ledger, deps.record);
   let outcome: Outcome;
   let resumed: boolean;
   try {
     // What an earlier attempt of this job left decides first (generate-settlement.ts): its own
-    // stored generation is a miss to settle, never a free hit.
-    const earlier = await resumeEarlierAttempt(
-      { store: deps.store, ledger: deps.ledger, answerFromCache: (o) => spec.answerFromCache(o, jobId, started) },
-      p.job_id,
-      jobId,
-      p.cache_key,
-    );
+    // stored generation is a miss to settle, never a free hit. The first attempt has none.
+    const earlier = firstAttempt
+      ? null
+      : await resumeEarlierAttempt(
+          { store: deps.store, ledger: deps.ledger, answerFromCache: (o) => spec.answerFromCache(o, jobId, started) },
+          p.job_id,
+          jobId,
+          p.cache_key,
+        );
     resumed = earlier !== null;
-    outcome = earlier ?? (await spec.produce(jobId, started, { cancel, log }));
+    outcome = earlier ?? (await spec.produce(jobId, started, { cancel, log, firstAttempt }));
     if (await cancel.check()) throw new JobCancelled();
   } catch (err) {
     if (err instanceof JobCancelled || (await cancel.check())) {

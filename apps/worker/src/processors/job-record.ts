@@ -2,11 +2,13 @@ import type { Redis } from 'ioredis';
 import type { Db, ObjectId } from 'mongodb';
 import {
   Collections,
+  cancelFlagKey,
   createJobViewCache,
   isFinished,
   toJobView,
   type JobDocument,
   type JobError,
+  type StatusWrite,
 } from '@vectort/shared';
 
 /**
@@ -14,9 +16,18 @@ import {
  * clients poll, whose every change wakes the API's long-polls and event streams.
  */
 export interface JobRecord {
-  /** Marks the job active; null when it already ended (a redelivered job: nothing to do). */
-  start(id: ObjectId): Promise<JobDocument | null>;
+  /**
+   * Marks the job active and counts the attempt; null when it already ended (a redelivered
+   * job: nothing to do). `firstAttempt`: no attempt started before this one, so none left a
+   * generation, a refund or live output behind.
+   */
+  start(id: ObjectId): Promise<{ job: JobDocument; firstAttempt: boolean } | null>;
   progress(id: ObjectId, progress: number, status?: 'active' | 'queued'): Promise<void>;
+  /**
+   * The job's progress as a write to send inside another round trip (the live-output flush),
+   * or null when this process does not run the job.
+   */
+  progressWrite(id: ObjectId, progress: number): StatusWrite | null;
   complete(id: ObjectId, result: Record<string, unknown>): Promise<void>;
   fail(id: ObjectId, error: JobError): Promise<void>;
   /** Stops tracking a job this process no longer runs (cancelled: someone else wrote its end). */
@@ -31,13 +42,33 @@ export type JobEndHook = (job: EndedJob, outcome: 'completed' | 'failed' | 'canc
 
 const ENDED_JOB_FIELDS = { _id: 1, kind: 1, user_id: 1, webhook_url: 1, status: 1 } as const;
 
-export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?: JobEndHook): JobRecord {
+export interface JobRecordOptions {
+  onEnd?: JobEndHook;
+  /**
+   * Told what each status write of a running job found of its cancel flag (the write checks it
+   * in the same step), so those writes stand in for separate cancel checks.
+   */
+  onCancelSeen?: (jobId: string, requested: boolean) => void;
+}
+
+export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, options: JobRecordOptions = {}): JobRecord {
+  const { onEnd, onCancelSeen } = options;
   const jobs = db.collection<JobDocument>(Collections.jobs);
   const views = createJobViewCache(redis, keyPrefix);
   // Jobs this process is running, as last written: progress goes to the Redis copy clients poll
   // (which also wakes them); MongoDB gets the durable facts, the start and the end.
   const running = new Map<string, JobDocument>();
-  const publish = (job: JobDocument) => views.put(toJobView(job), job.user_id.toHexString());
+  // The status writes of a running job also read its cancel flag.
+  const writeOptions = (job: JobDocument) => {
+    const id = job._id.toHexString();
+    if (!running.has(id)) return {};
+    return {
+      cancelKey: cancelFlagKey(keyPrefix, id),
+      onResult: (r: { cancelRequested: boolean }) => onCancelSeen?.(id, r.cancelRequested),
+    };
+  };
+  const viewWrite = (job: JobDocument) => views.write(toJobView(job), job.user_id.toHexString(), writeOptions(job));
+  const publish = (job: JobDocument) => views.put(toJobView(job), job.user_id.toHexString(), writeOptions(job));
   // Readers stop trusting an unfinished Redis copy after 30 s (see job-view-cache.ts): keep the
   // copies of running jobs fresh, so a long model call still reads as active.
   const heartbeat = setInterval(() => {
@@ -45,28 +76,36 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
   }, 10_000);
   heartbeat.unref();
 
-  // Every MongoDB call here filters on _id alone: a point read or write on any store (FerretDB
-  // scans for anything more). The status check is a read before the write instead.
+  // One conditional write ends the job: it never reopens or rewrites a job that has already
+  // ended (cancelled by the API, finished by another worker, or by an earlier try of this write).
+  // On FerretDB v1 a filter beyond `_id` loses its pushdown (at 5,000 jobs ~0.9 s against
+  // ~0.3 s for a read and a write by `_id`); keeping the jobs collection small is what holds
+  // there, one round trip is what holds on MongoDB.
   const finish = async (id: ObjectId, set: Partial<JobDocument>, outcome: 'completed' | 'failed') => {
     running.delete(id.toHexString());
-    const before = await jobs.findOne({ _id: id }, { projection: ENDED_JOB_FIELDS });
-    if (!before) return;
-    // Never reopen or rewrite a job that has already ended (another worker finished it, or an
-    // earlier try of this write got this far): only run the hook again (it is idempotent).
-    if (isFinished(before.status)) return onEnd?.(before, before.status as 'completed' | 'failed');
     const after = await jobs.findOneAndUpdate(
-      { _id: id },
+      { _id: id, status: { $in: ['queued', 'active'] } },
       { $set: { ...set, updated_at: new Date() } },
       { returnDocument: 'after' },
     );
-    if (!after) return;
-    await publish(after);
-    await onEnd?.(after, outcome);
+    if (after) {
+      await publish(after);
+      return onEnd?.(after, outcome);
+    }
+    // Already ended, or gone: only run the hook again (it is idempotent).
+    const before = await jobs.findOne({ _id: id }, { projection: ENDED_JOB_FIELDS });
+    if (before && isFinished(before.status)) return onEnd?.(before, before.status as 'completed' | 'failed');
   };
 
   return {
     async start(id) {
-      const job = await jobs.findOne({ _id: id });
+      // The attempt is counted in MongoDB, not from BullMQ's counters: Redis can lose those (and
+      // a job it lost is added again with fresh ones), and what an attempt left is in MongoDB.
+      const job = await jobs.findOneAndUpdate(
+        { _id: id },
+        { $inc: { attempts_started: 1 } },
+        { returnDocument: 'before' },
+      );
       if (!job) return null;
       if (isFinished(job.status)) {
         // Redelivered after it ended: the worker may have died between the final write and the
@@ -77,13 +116,19 @@ export function createJobRecord(db: Db, redis: Redis, keyPrefix: string, onEnd?:
       const active: JobDocument = { ...job, status: 'active', progress: 5, updated_at: new Date() };
       running.set(id.toHexString(), active);
       await publish(active);
-      return active;
+      return { job: active, firstAttempt: job.attempts_started === 0 };
     },
     async progress(id, progress, status = 'active') {
       const job = running.get(id.toHexString());
       if (!job) return;
       Object.assign(job, { status, progress: Math.round(progress), updated_at: new Date() });
       await publish(job);
+    },
+    progressWrite(id, progress) {
+      const job = running.get(id.toHexString());
+      if (!job) return null;
+      Object.assign(job, { status: 'active', progress: Math.round(progress), updated_at: new Date() });
+      return viewWrite(job);
     },
     complete: (id, result) =>
       finish(id, { status: 'completed', progress: 100, result, error: null, finished_at: new Date() }, 'completed'),

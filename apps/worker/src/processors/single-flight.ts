@@ -18,16 +18,15 @@ export async function produceOnce(
   const deadline = Date.now() + deps.maxWaitMs;
   for (;;) {
     // Redis only: the submit already looked in MongoDB, and a job that fills the cache fills Redis.
-    const cached = await deps.store.lookupHot(p.cache_key);
+    // The look and the lease are one atomic step, so a holder cannot fill the entry in between.
+    const got = await deps.leases.acquireUnlessFilled(p.cache_key, p.job_id, deps.store.hotEntryKey(p.cache_key));
+    const cached = got && 'filled' in got ? deps.store.parseHot(got.filled) : null;
     if (cached) return fromCache(cached);
-    const lease = await deps.leases.acquire(p.cache_key, p.job_id);
-    if (lease) {
+    if (got && 'lease' in got) {
       try {
-        // The holder before us may have filled the cache just before releasing.
-        const filled = await deps.store.lookupHot(p.cache_key);
-        return filled ? await fromCache(filled) : await callModel(true);
+        return await callModel(true);
       } finally {
-        await lease.release();
+        await got.lease.release();
       }
     }
     // Another job is calling the model for this key: wait for its result or for its lease to

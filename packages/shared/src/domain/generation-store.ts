@@ -171,10 +171,20 @@ export interface GenerationStore {
   lookup(key: string): Promise<CachedOutput | null>;
   /** The Redis tier alone. */
   lookupHot(key: string): Promise<CachedOutput | null>;
+  /** MongoDB's tier alone (refilling Redis): for a caller whose probe already saw no hot entry. */
+  lookupCold(key: string): Promise<CachedOutput | null>;
+  /** The Redis key of `key`'s hot entry, for callers that read it in a round trip of their own. */
+  hotEntryKey(key: string): string;
+  /** A hot entry as read from {@link hotEntryKey}. */
+  parseHot(raw: string | null | undefined): CachedOutput | null;
   /** `projectId`'s own generation of this exact output, if it has one. */
   findProjectCopy(projectId: ObjectId, output: CachedOutput, cacheKey: string): Promise<ProjectCopy | null>;
-  /** Writes a generation (idempotent on its id), points its project at it, and fills the cache. */
-  save(gen: NewGeneration): Promise<ProjectCopy>;
+  /**
+   * Writes a generation (idempotent on its id), points its project at it, and fills the cache.
+   * `newKey`: the submit found no entry for the key in MongoDB's tier (a miss that was not
+   * `force_regenerate`), so the tier's index entry is inserted rather than updated first.
+   */
+  save(gen: NewGeneration, opts?: { newKey?: boolean }): Promise<ProjectCopy>;
   /**
    * The generation stored under `id` (a job's own, written by an earlier attempt), with what
    * `save` does after the insert done again (an attempt may have died before it); null when
@@ -248,8 +258,10 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   /** The MongoDB tier's index: cache key → the generation holding its current output. */
   const cacheEntries = db.collection<CacheEntryDocument>(Collections.cacheEntries);
 
-  async function pointEntryAt(key: string, generationId: ObjectId): Promise<void> {
+  /** One write when the guess is right: insert a new key's entry, update a known key's. */
+  async function pointEntryAt(key: string, generationId: ObjectId, newKey: boolean): Promise<void> {
     const entry = { _id: key, generation_id: generationId, updated_at: new Date() };
+    if (newKey && (await insertOnce(cacheEntries, entry))) return;
     const { matchedCount } = await cacheEntries.updateOne({ _id: key }, { $set: entry });
     if (!matchedCount && !(await insertOnce(cacheEntries, entry))) {
       await cacheEntries.updateOne({ _id: key }, { $set: entry });
@@ -257,11 +269,13 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   }
 
   /** After a generation is stored: its project points at it, and the cache answers with it. */
-  async function publish(saved: GenerationDocument): Promise<ProjectCopy> {
+  async function publish(saved: GenerationDocument, newKey = false): Promise<ProjectCopy> {
     const copy = copyOf(saved);
     await Promise.all([
       // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
-      saved.source_generation_id === saved._id.toHexString() ? pointEntryAt(saved.cache_key, saved._id) : undefined,
+      saved.source_generation_id === saved._id.toHexString()
+        ? pointEntryAt(saved.cache_key, saved._id, newKey)
+        : undefined,
       projects.updateOne(
         { _id: saved.project_id },
         { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
@@ -279,6 +293,16 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
 
   async function lookupHot(key: string): Promise<CachedOutput | null> {
     return parse<CachedOutput>(await redis.get(entryKey(key)));
+  }
+
+  async function lookupCold(key: string): Promise<CachedOutput | null> {
+    // Two point reads by _id (the one lookup every store answers from an index, FerretDB too).
+    const entry = await cacheEntries.findOne({ _id: key });
+    const latest = entry && (await generations.findOne({ _id: entry.generation_id }));
+    if (!latest) return null;
+    const output = outputOf(latest);
+    await redis.set(entryKey(key), entryValue(output), 'EX', ttlSeconds);
+    return output;
   }
 
   return {
@@ -317,18 +341,14 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     },
 
     lookupHot,
+    hotEntryKey: entryKey,
+    parseHot: (raw) => parse<CachedOutput>(raw),
 
     async lookup(key) {
-      const hot = await lookupHot(key);
-      if (hot) return hot;
-      // Two point reads by _id (the one lookup every store answers from an index, FerretDB too).
-      const entry = await cacheEntries.findOne({ _id: key });
-      const latest = entry && (await generations.findOne({ _id: entry.generation_id }));
-      if (!latest) return null;
-      const output = outputOf(latest);
-      await redis.set(entryKey(key), entryValue(output), 'EX', ttlSeconds);
-      return output;
+      return (await lookupHot(key)) ?? (await lookupCold(key));
     },
+
+    lookupCold,
 
     async findProjectCopy(projectId, output, cacheKey) {
       const pointer = parse<ProjectCopy>(await redis.get(pointerKey(cacheKey, projectId)));
@@ -344,7 +364,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       return copy;
     },
 
-    async save(gen) {
+    async save(gen, opts = {}) {
       const doc: GenerationDocument = {
         _id: gen.id,
         user_id: gen.userId,
@@ -362,7 +382,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       // Keyed by its id: a job that runs twice (stalled, retried) keeps its first document.
       const inserted = await insertOnce(generations, doc);
       const saved = inserted ? doc : ((await generations.findOne({ _id: doc._id })) ?? doc);
-      return publish(saved);
+      return publish(saved, opts.newKey === true && inserted);
     },
 
     async reclaim(id) {

@@ -29,6 +29,12 @@ export interface JobDocument {
   webhook_url: string | null;
   /** The BullMQ payload, kept so the job can be enqueued again if Redis lost it. */
   payload: Record<string, unknown>;
+  /**
+   * How many attempts a worker has started, counted by the write that starts each (0 at submit).
+   * The first attempt knows from it that no earlier one left anything to resume. Absent on jobs
+   * submitted before it was kept: those are treated as resumed.
+   */
+  attempts_started?: number;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;

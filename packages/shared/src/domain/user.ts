@@ -17,7 +17,8 @@ export interface UserDocument {
    * Keys of credit operations whose balance change is made but whose ledger entry may not be
    * written yet (in flight, or cut short by a crash): the balance update and this marker change
    * in one single-document update. The ledger entry is what says "applied" (see
-   * credits-ledger.ts); the marker is pulled once it exists. Never sent to clients.
+   * credits-ledger.ts); once it exists the marker goes with the user's next operation. Never
+   * sent to clients.
    */
   applied_ops?: string[];
   /**

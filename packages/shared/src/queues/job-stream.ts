@@ -45,14 +45,18 @@ export interface JobStreamEntry {
  * Stores a job's status view, appends it to the job's stream (with the stream's expiry), clears
  * the partial files when the job ended, and announces the change: one atomic step. A view never
  * replaces an ended one of another status, so a late progress write (a worker that has not yet
- * seen a cancel) cannot reopen a job.
+ * seen a cancel) cannot reopen a job. With KEYS[4], the job's cancel flag, it also says whether
+ * a cancel was requested, so the writes a worker makes anyway double as its cancel checks.
+ * Returns {written (0|1), cancel flag (0|1)}.
  */
 const PUT_STATUS = `
+local cancel = 0
+if KEYS[4] then cancel = redis.call('EXISTS', KEYS[4]) end
 local old = redis.call('GET', KEYS[1])
 if old then
   local ok, cached = pcall(cjson.decode, old)
   local s = ok and type(cached) == 'table' and type(cached.view) == 'table' and cached.view.status or nil
-  if (s == 'completed' or s == 'failed' or s == 'cancelled') and s ~= ARGV[3] then return 0 end
+  if (s == 'completed' or s == 'failed' or s == 'cancelled') and s ~= ARGV[3] then return {0, cancel} end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'status', ARGV[2])
@@ -63,34 +67,64 @@ if ended then
   redis.call('DEL', KEYS[3])
 end
 redis.call('PUBLISH', ARGV[8], ARGV[9])
-return 1`;
+return {1, cancel}`;
 
-export async function putJobStatus(
-  redis: Redis,
+/** What a status write found: whether it was stored, and whether the job's cancel flag is up. */
+export interface StatusWriteResult {
+  written: boolean;
+  cancelRequested: boolean;
+}
+
+/**
+ * One status write, ready to run alone ({@link putJobStatus}) or inside another round trip
+ * (a {@link LiveFilesWriter} flush): the EVAL's arguments, and who wants its reply.
+ */
+export interface StatusWrite {
+  args: [string, number, ...(string | number)[]];
+  onResult?: (result: StatusWriteResult) => void;
+}
+
+export function jobStatusWrite(
   keyPrefix: string,
   viewKey: string,
   view: { job_id: string; status: string },
   cachedJson: string,
   viewTtlSeconds: number,
-): Promise<void> {
+  opts: { cancelKey?: string; onResult?: (result: StatusWriteResult) => void } = {},
+): StatusWrite {
   const id = view.job_id;
-  await redis.eval(
-    PUT_STATUS,
-    3,
-    viewKey,
-    jobStreamKey(keyPrefix, id),
-    liveMetaKey(keyPrefix, id),
-    cachedJson,
-    JSON.stringify(view),
-    view.status,
-    viewTtlSeconds,
-    ENDED_STREAM_TTL_MS,
-    JOB_STREAM_MAX_LEN,
-    JOB_STREAM_TTL_MS,
-    jobEventsChannel(keyPrefix),
-    id,
-    liveFileBase(keyPrefix, id),
-  );
+  const keys = [viewKey, jobStreamKey(keyPrefix, id), liveMetaKey(keyPrefix, id)];
+  if (opts.cancelKey) keys.push(opts.cancelKey);
+  return {
+    args: [
+      PUT_STATUS,
+      keys.length,
+      ...keys,
+      cachedJson,
+      JSON.stringify(view),
+      view.status,
+      viewTtlSeconds,
+      ENDED_STREAM_TTL_MS,
+      JOB_STREAM_MAX_LEN,
+      JOB_STREAM_TTL_MS,
+      jobEventsChannel(keyPrefix),
+      id,
+      liveFileBase(keyPrefix, id),
+    ],
+    onResult: opts.onResult,
+  };
+}
+
+/** The reply of a status write's EVAL, handed to its `onResult`. */
+export function statusResult(write: StatusWrite, reply: unknown): StatusWriteResult {
+  const [written, cancel] = Array.isArray(reply) ? (reply as number[]) : [0, 0];
+  const result = { written: written === 1, cancelRequested: cancel === 1 };
+  write.onResult?.(result);
+  return result;
+}
+
+export async function putJobStatus(redis: Redis, write: StatusWrite): Promise<StatusWriteResult> {
+  return statusResult(write, await redis.eval(...write.args));
 }
 
 const CLEAR_FILES = `
@@ -162,6 +196,11 @@ export async function readJobStream(
 export interface LiveFilesWriter {
   /** Appends `text` to `path` (and marks it done); coalesced and written within `flushMs`. */
   write(path: string, text: string, done: boolean): void;
+  /**
+   * Sends `write` (the job's progress) with the next flush, within `flushMs`, in the same round
+   * trip as the file deltas; a later status replaces one not yet sent.
+   */
+  status(write: StatusWrite): void;
   /** Writes what is pending now. */
   flush(): Promise<void>;
   /** Forgets the files of an earlier attempt: the next event of each path carries `replace: true`. */
@@ -172,7 +211,8 @@ export interface LiveFilesWriter {
  * Coalesces deltas per path for `flushMs` (the contract allows 1 s from model to client; fewer,
  * larger events keep the fan-out to many clients cheap), then
  * writes them in one MULTI: APPEND to each file's text, its entry in the paths hash, one XADD per
- * path and a PUBLISH that wakes the API's watchers.
+ * path, the pending status (progress) if any, and a PUBLISH that wakes the API's watchers (the
+ * status write's own, when there is one).
  */
 export function createLiveFilesWriter(redis: Redis, keyPrefix: string, jobId: string, flushMs = 200): LiveFilesWriter {
   const stream = jobStreamKey(keyPrefix, jobId);
@@ -180,15 +220,18 @@ export function createLiveFilesWriter(redis: Redis, keyPrefix: string, jobId: st
   const base = liveFileBase(keyPrefix, jobId);
   const indexOf = new Map<string, number>();
   const pending = new Map<string, { text: string; done: boolean }>();
+  let pendingStatus: StatusWrite | null = null;
   let timer: NodeJS.Timeout | null = null;
   let writing = Promise.resolve();
 
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (pending.size === 0) return writing;
+    if (pending.size === 0 && !pendingStatus) return writing;
     const batch = [...pending];
+    const status = pendingStatus;
     pending.clear();
+    pendingStatus = null;
     const multi = redis.multi();
     for (const [path, { text, done }] of batch) {
       let index = indexOf.get(path);
@@ -199,11 +242,23 @@ export function createLiveFilesWriter(redis: Redis, keyPrefix: string, jobId: st
       multi.hset(meta, String(index), JSON.stringify({ path, done, index }));
       multi.xadd(stream, 'MAXLEN', '~', JOB_STREAM_MAX_LEN, '*', 'file', JSON.stringify(event));
     }
-    multi.pexpire(meta, JOB_STREAM_TTL_MS).pexpire(stream, JOB_STREAM_TTL_MS);
-    multi.publish(jobEventsChannel(keyPrefix), jobId);
+    if (batch.length) multi.pexpire(meta, JOB_STREAM_TTL_MS).pexpire(stream, JOB_STREAM_TTL_MS);
+    // Its reply's place among the replies: four commands per path, then the two expiries.
+    const statusAt = batch.length ? batch.length * 4 + 2 : 0;
+    if (status) multi.eval(...status.args);
+    else multi.publish(jobEventsChannel(keyPrefix), jobId);
     // Best effort and in order: live output is a view; the stored generation is what counts.
-    writing = writing.then(() => multi.exec().then(() => undefined)).catch(() => undefined);
+    writing = writing
+      .then(() => multi.exec())
+      .then((replies) => {
+        if (status && replies) statusResult(status, replies[statusAt]?.[1]);
+      })
+      .catch(() => undefined);
     return writing;
+  };
+
+  const schedule = () => {
+    timer ??= setTimeout(() => void flush(), flushMs);
   };
 
   return {
@@ -213,11 +268,16 @@ export function createLiveFilesWriter(redis: Redis, keyPrefix: string, jobId: st
         entry.text += text;
         entry.done ||= done;
       } else pending.set(path, { text, done });
-      timer ??= setTimeout(() => void flush(), flushMs);
+      schedule();
+    },
+    status(write) {
+      pendingStatus = write;
+      schedule();
     },
     flush,
     async reset() {
       pending.clear();
+      pendingStatus = null;
       if (timer) clearTimeout(timer);
       timer = null;
       indexOf.clear();

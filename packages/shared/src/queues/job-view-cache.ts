@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { putJobStatus } from './job-stream';
+import { jobStatusWrite, putJobStatus, type StatusWrite, type StatusWriteResult } from './job-stream';
 import { isFinished, type JobView } from '../domain/job';
 
 /** How long a job's status stays in Redis; MongoDB keeps it for good. */
@@ -18,7 +18,9 @@ export interface JobViewCache {
    * Stores the job's status object, appends it to the job's event stream and announces the
    * change, in one round trip; never over an ended job's status (see `putJobStatus`).
    */
-  put(view: JobView, userId: string): Promise<void>;
+  put(view: JobView, userId: string, opts?: StatusWriteOptions): Promise<StatusWriteResult | null>;
+  /** {@link put}'s write, to send inside another round trip (a live-output flush). */
+  write(view: JobView, userId: string, opts?: StatusWriteOptions): StatusWrite;
   /**
    * The user's job status from Redis, or null when MongoDB should answer: unknown, another
    * user's, or an unfinished view too old to trust (a write that failed after MongoDB's).
@@ -48,6 +50,12 @@ function trusted(raw: string | null, userId: string, trustStale: boolean): JobVi
   return cached.view;
 }
 
+export interface StatusWriteOptions {
+  /** The job's cancel flag: the write then also says whether a cancel was requested. */
+  cancelKey?: string;
+  onResult?: (result: StatusWriteResult) => void;
+}
+
 export interface ViewReadOptions {
   /** Take an unfinished copy of any age (watchers, which re-check rarely). */
   trustStale?: boolean;
@@ -56,11 +64,12 @@ export interface ViewReadOptions {
 export function createJobViewCache(redis: Redis, keyPrefix: string): JobViewCache {
   const key = (id: string) => `${keyPrefix}:job:${id}`;
   const cache: JobViewCache = {
-    async put(view, userId) {
+    write(view, userId, opts = {}) {
       const value: Cached = { view, user_id: userId, at: Date.now() };
-      await putJobStatus(redis, keyPrefix, key(view.job_id), view, JSON.stringify(value), JOB_VIEW_TTL_SECONDS).catch(
-        () => undefined,
-      );
+      return jobStatusWrite(keyPrefix, key(view.job_id), view, JSON.stringify(value), JOB_VIEW_TTL_SECONDS, opts);
+    },
+    async put(view, userId, opts) {
+      return putJobStatus(redis, cache.write(view, userId, opts)).catch(() => null);
     },
     async get(jobId, userId, opts) {
       return (await cache.read(jobId, userId, [], opts)).view;
