@@ -4,13 +4,15 @@
 //    the same run without them, under a fixed cache-hit load (A B A B ..., median; budget < 5 %).
 // The model is a streaming OpenAI-compatible server in this process, so its first-token time and
 // the client's first event are read on one clock.
-// Usage: npm run bench:live -- [--pairs 5] [--seconds 5] [--runs 30] [--streams 200]
+// Usage: npm run bench:live -- [--pairs 5] [--seconds 5] [--runs 30] [--streams 200] [--jobs 50] [--cpu-prof dir]
 import fs from 'node:fs';
+import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
 import { benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+import { readRoundTrips } from './round-trips.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -18,6 +20,9 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     runs: { type: 'string', default: '30' },
     streams: { type: 'string', default: '200' },
+    // A directory: the API runs with --cpu-prof and writes its profile there when it stops.
+    jobs: { type: 'string', default: '50' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const log = (m) => process.stderr.write(`[bench:live] ${m}\n`);
@@ -25,20 +30,41 @@ const log = (m) => process.stderr.write(`[bench:live] ${m}\n`);
 /** First-token times by the request's user message, as the fake model wrote them. */
 const firstToken = new Map();
 let pace = { chunks: 10, delayMs: 50, firstDelayMs: 300 };
+/**
+ * Descriptions whose answers go on until `release()`: the generations watched in a CPU phase keep
+ * writing, at the model's pace, for the whole measured window of either phase.
+ */
+const endless = new Map();
+
+function projectFiles(description) {
+  return [
+    {
+      path: 'index.html',
+      content: `<!doctype html>\n<title>${description}</title>\n<script src="app.js"></script>\n`,
+    },
+    { path: 'app.js', content: `// ${description}\n${'console.log("line");\n'.repeat(60)}` },
+    { path: 'README.md', content: `# ${description}\n` },
+  ];
+}
 
 function projectJson(description) {
-  const body = `// ${description}\n${'console.log("line");\n'.repeat(60)}`;
-  return JSON.stringify({
-    files: [
-      {
-        path: 'index.html',
-        content: `<!doctype html>\n<title>${description}</title>\n<script src="app.js"></script>\n`,
-      },
-      { path: 'app.js', content: body },
-      { path: 'README.md', content: `# ${description}\n` },
-    ],
-    entrypoint: 'index.html',
-  });
+  return JSON.stringify({ files: projectFiles(description), entrypoint: 'index.html' });
+}
+
+/**
+ * An answer in pieces of `size` characters: the project as JSON, with app.js growing by a line
+ * per piece until `released()` (then the rest of the JSON).
+ */
+function* endlessAnswer(description, size, released) {
+  const [html, app, readme] = projectFiles(description);
+  const open = `{"files":[${JSON.stringify(html)},{"path":"app.js","content":${JSON.stringify(app.content).slice(0, -1)}`;
+  yield open;
+  for (let n = 0; !released(); n++) yield JSON.stringify(`console.log("line ${n}");\n`.padEnd(size)).slice(1, -1);
+  yield `"},${JSON.stringify(readme)}],"entrypoint":"index.html"}`;
+}
+
+function* fixedAnswer(content, size) {
+  for (let at = 0; at < content.length; at += size) yield content.slice(at, at + size);
 }
 
 const fakeModel = createServer(async (req, res) => {
@@ -47,31 +73,43 @@ const fakeModel = createServer(async (req, res) => {
   const body = JSON.parse(Buffer.concat(chunks).toString());
   const description = body.messages.at(-1).content;
   const content = projectJson(description);
-  const size = Math.ceil(content.length / pace.chunks);
+  const hold = endless.get(description);
+  const pieces = hold
+    ? endlessAnswer(description, hold.size, () => hold.released)
+    : fixedAnswer(content, Math.ceil(content.length / pace.chunks));
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const chunk = (delta, finish, usage) =>
     `data: ${JSON.stringify({ id: 'b', object: 'chat.completion.chunk', created: 1, model: body.model, choices: usage ? [] : [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
   await new Promise((r) => setTimeout(r, pace.firstDelayMs));
-  for (let at = 0; at < content.length && !res.destroyed; at += size) {
-    if (at === 0) firstToken.set(description, performance.now());
-    res.write(chunk({ content: content.slice(at, at + size) }, null));
+  let written = 0;
+  for (const piece of pieces) {
+    if (res.destroyed) break;
+    if (written === 0) firstToken.set(description, performance.now());
+    written += piece.length;
+    res.write(chunk({ content: piece }, null));
     await new Promise((r) => setTimeout(r, pace.delayMs));
   }
   res.write(chunk({}, 'stop'));
-  res.write(chunk({}, null, { prompt_tokens: 100, completion_tokens: Math.ceil(content.length / 4) }));
+  res.write(chunk({}, null, { prompt_tokens: 100, completion_tokens: Math.ceil(written / 4) }));
   res.end('data: [DONE]\n\n');
 });
 
-/** Opens an event stream; calls `onFile` at the first `file` event; resolves `ended` when it closes. */
+/**
+ * Opens an event stream; calls `onFile` at the first `file` event; counts the bytes and reads
+ * that arrive; resolves `ended` when it closes.
+ */
 async function openStream(url, token, onFile) {
   const ctl = new AbortController();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
   if (res.status !== 200) throw new Error(`event stream answered ${res.status}`);
-  const ended = (async () => {
+  const stream = { bytes: 0, reads: 0, close: () => ctl.abort() };
+  stream.ended = (async () => {
     const decoder = new TextDecoder();
     let seen = false;
     try {
       for await (const c of res.body) {
+        stream.bytes += c.length;
+        stream.reads++;
         if (!seen && decoder.decode(c, { stream: true }).includes('event: file')) {
           seen = true;
           onFile?.(performance.now());
@@ -81,7 +119,25 @@ async function openStream(url, token, onFile) {
       // aborted
     }
   })();
-  return { ended, close: () => ctl.abort() };
+  return stream;
+}
+
+/** The stream clients' process (bench/live-streams.mjs): `ask(message)` resolves with its answer. */
+function streamClients() {
+  const child = fork(new URL('./live-streams.mjs', import.meta.url));
+  return {
+    ask: (msg) =>
+      new Promise((resolve, reject) => {
+        child.once('message', (answer) => (answer.error ? reject(new Error(answer.error)) : resolve(answer)));
+        child.send(msg);
+      }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc. */
@@ -89,6 +145,14 @@ function cpuSeconds(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function until(check, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const services = await startServices({ log });
@@ -106,7 +170,9 @@ const env = {
   OPENAI_API_KEY: 'bench-key',
   OPENAI_BASE_URL: `http://127.0.0.1:${fakeModel.address().port}/v1`,
   MAX_STREAMS_PER_USER: '100000',
-  WORKER_CONCURRENCY: '20',
+  // The fixed hit load is the background both phases share, not a test of the hit ceiling.
+  RATE_LIMIT_HITS_PER_MINUTE: '10000000',
+  WORKER_CONCURRENCY: args.jobs,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   ADMIN_EMAILS: 'bench-admin@example.com',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -118,16 +184,16 @@ try {
     'apps/api/dist/main.js',
     { ...env, PORT: String(apiPort) },
     async () => (await fetch(`${apiUrl}/readyz`)).ok,
+    { nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [] },
   );
   procs.push(api);
-  procs.push(
-    await startProcess(
-      'apps/worker/dist/main.js',
-      { ...env, WORKER_METRICS_PORT: String(workerPort) },
-      async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok,
-    ),
+  const worker = await startProcess(
+    'apps/worker/dist/main.js',
+    { ...env, WORKER_METRICS_PORT: String(workerPort) },
+    async () => (await fetch(`http://127.0.0.1:${workerPort}/healthz`)).ok,
   );
-  const { token, projectId } = await benchUser(apiUrl);
+  procs.push(worker);
+  const { token, projectId } = await benchUser(apiUrl, env);
   const generateUrl = `${apiUrl}/api/projects/${projectId}/generate`;
   const submit = async (description) => {
     const res = await json('POST', generateUrl, { token, body: { description, framework: 'html' } });
@@ -147,7 +213,8 @@ try {
     latencies.push(firstFile - firstToken.get(description));
   }
 
-  // 2. API CPU under a fixed hit load, with and without 200 streams on generations being written.
+  // 2. API CPU under a fixed hit load, with and without the streams, on generations being written
+  //    at a model's pace in both phases (the worker's events reach the API either way).
   const hitBody = { description: `live bench hit ${prefix}`, framework: 'html' };
   const hitJob = await submit(hitBody.description);
   await json('GET', `${apiUrl}/api/jobs/${hitJob}?wait=30`, { token });
@@ -156,28 +223,54 @@ try {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(hitBody),
-    seconds: Number(args.seconds),
+    // A fixed number of hits, so both phases do the same other work even when the machine is busy.
+    amount: 300 * Number(args.seconds),
     overallRate: 300,
-    connections: 10,
+    // Enough connections that the fixed rate holds while the API answers slowly under load.
+    connections: 50,
   };
-  pace = { chunks: 150, delayMs: 50, firstDelayMs: 200 };
-  const jobsPerPhase = 10;
+  // About 10 tokens a chunk, 10 chunks a second per generation; the worker sends them on as a
+  // file event per 200 ms, plus progress.
+  pace = { ...pace, delayMs: 100, firstDelayMs: 200 };
+  const jobsPerPhase = Number(args.jobs);
+  const metricsUrl = `${apiUrl}/api/metrics`;
+  const clients = streamClients();
+  procs.push({ stop: clients.stop });
   const phase = async (label, withStreams) => {
+    const descriptions = Array.from({ length: jobsPerPhase }, (_, j) => `live bench cpu ${prefix} ${label} ${j}`);
+    const holds = descriptions.map((d) => {
+      const hold = { size: 40, released: false };
+      endless.set(d, hold);
+      return hold;
+    });
     const ids = [];
-    for (let j = 0; j < jobsPerPhase; j++) ids.push(await submit(`live bench cpu ${prefix} ${label} ${j}`));
-    const streams = [];
+    for (const d of descriptions) ids.push(await submit(d));
+    await until(() => descriptions.every((d) => firstToken.has(d)), 60_000, 'every generation writing');
     if (withStreams) {
-      for (let k = 0; k < Number(args.streams); k++)
-        streams.push(await openStream(`${apiUrl}/api/jobs/${ids[k % ids.length]}/events`, token));
+      const urls = Array.from(
+        { length: Number(args.streams) },
+        (_, k) => `${apiUrl}/api/jobs/${ids[k % ids.length]}/events`,
+      );
+      await clients.ask({ open: { urls, token } });
     }
     await new Promise((r) => setTimeout(r, 500));
-    const before = cpuSeconds(api.child.pid);
+    const [cpu0, trips0, got0] = [
+      cpuSeconds(api.child.pid),
+      await readRoundTrips(metricsUrl),
+      await clients.ask({ count: true }),
+    ];
+    const [workerCpu0, t0] = [cpuSeconds(worker.child.pid), performance.now()];
     const result = await load(hitOpts);
-    const cpu = cpuSeconds(api.child.pid) - before;
+    const cpu = cpuSeconds(api.child.pid) - cpu0;
+    const window = { seconds: (performance.now() - t0) / 1000, workerCpu: cpuSeconds(worker.child.pid) - workerCpu0 };
+    const [trips, got] = [await readRoundTrips(metricsUrl), await clients.ask({ count: true })];
+    const received = { bytes: got.bytes - got0.bytes, reads: got.reads - got0.reads };
+    for (const h of holds) h.released = true;
     for (const id of ids) await json('GET', `${apiUrl}/api/jobs/${id}?wait=30`, { token });
-    for (const s of streams) s.close();
+    await clients.ask({ close: true });
+    for (const d of descriptions) endless.delete(d);
     if (result.non2xx) throw new Error(`${result.non2xx} non-2xx hits`);
-    return cpu;
+    return { cpu, hits: result.requests.total, redis: trips.redis - trips0.redis, received, ...window };
   };
   // One discarded round first: the API's first minutes of load include JIT warm-up.
   await phase('warm-a', false);
@@ -186,16 +279,32 @@ try {
   for (let p = 0; p < Number(args.pairs); p++) {
     const none = await phase(`a${p}`, false);
     const some = await phase(`b${p}`, true);
-    pairs.push({ none, some, added: (some - none) / none });
-    log(`pair ${p + 1}: API CPU ${fmt(none)} s without streams, ${fmt(some)} s with ${args.streams}`);
+    pairs.push({ none, some, added: (some.cpu - none.cpu) / none.cpu });
+    const about = (x) =>
+      `${x.hits} hits in ${fmt(x.seconds, 1)} s, ${x.redis} Redis round trips, worker CPU ${fmt(x.workerCpu)} s`;
+    log(
+      `pair ${p + 1}: API CPU ${fmt(none.cpu)} s without streams (${about(none)}), ` +
+        `${fmt(some.cpu)} s with ${args.streams} (${about(some)}; ` +
+        `the clients read ${some.received.reads} chunks, ${some.received.bytes} bytes)`,
+    );
   }
 
+  const seconds = Number(args.seconds);
+  const perStream = (n) => fmt(n / seconds / Number(args.streams), 1);
+  const med = (f) => median(pairs.map(f));
   console.log('\nLive output benchmark (2-core machine, everything on the same box)');
   console.log(
     `first token -> first file event at the client: p50 ${fmt(median(latencies))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} generations (budget <= 1000 ms)`,
   );
   console.log(
-    `${args.streams} event streams on ${jobsPerPhase} generations being written, under 300 cache hits/s for ${args.seconds} s: API CPU ${fmt(median(pairs.map((p) => p.some)))} s vs ${fmt(median(pairs.map((p) => p.none)))} s without -> added ${fmt(100 * median(pairs.map((p) => p.added)), 1)} % (median of ${pairs.length} pairs; budget < 5 %)`,
+    `${args.streams} event streams on ${jobsPerPhase} generations being written, under 300 cache hits/s for ${seconds} s: API CPU ${fmt(med((p) => p.some.cpu))} s vs ${fmt(med((p) => p.none.cpu))} s without -> added ${fmt(100 * med((p) => p.added), 1)} % (median of ${pairs.length} pairs; budget < 5 %)`,
+  );
+  console.log(
+    `  per second with the streams: ${fmt(
+      med((p) => (p.some.redis - p.none.redis) / seconds),
+      1,
+    )} more API Redis round trips; ` +
+      `each stream got ${perStream(med((p) => p.some.received.reads))} reads and ${perStream(med((p) => p.some.received.bytes))} bytes a second`,
   );
 } finally {
   for (const p of procs.reverse()) await p.stop();
