@@ -19,18 +19,14 @@ export async function freePort() {
 
 /**
  * Starts `node <script>` with `env`; resolves once `ready()` is true. Its stdout (JSON logs)
- * goes to `.data/bench-logs/<name>.log` for a look after the run.
+ * goes to `.data/bench-logs/<logName>.log` (by default named after the app) for a look after the run.
  */
-export async function startProcess(script, env, ready, { nodeArgs = [] } = {}) {
+export async function startProcess(script, env, ready, { nodeArgs = [], logName } = {}) {
   const logDir = path.join(REPO_ROOT, '.data', 'bench-logs');
   fs.mkdirSync(logDir, { recursive: true });
-  const out = fs.openSync(
-    path.join(
-      logDir,
-      `${path.basename(path.dirname(path.dirname(script)))}-${path.basename(script, path.extname(script))}.log`,
-    ),
-    'w',
-  );
+  const name =
+    logName ?? `${path.basename(path.dirname(path.dirname(script)))}-${path.basename(script, path.extname(script))}`;
+  const out = fs.openSync(path.join(logDir, `${name}.log`), 'w');
   const child = spawn(process.execPath, [...nodeArgs, path.resolve(REPO_ROOT, script)], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, ...env },

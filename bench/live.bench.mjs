@@ -1,7 +1,9 @@
 // Live output against DESIGN.md's budgets:
 //  - the model's first token -> the first `file` event at the client (p50, p99; budget <= 1 s);
 //  - the API's CPU with 200 concurrent event streams on generations being written, relative to
-//    the same run without them, under a fixed cache-hit load (A B A B ..., median; budget < 5 %).
+//    a second replica of the same API in the same window doing the same other work (a fixed
+//    cache-hit load, the worker's events) without them; the replicas swap roles each window
+//    (median of the windows; budget < 5 %).
 // The model is a streaming OpenAI-compatible server in this process, so its first-token time and
 // the client's first event are read on one clock.
 // Usage: npm run bench:live -- [--pairs 5] [--seconds 5] [--runs 30] [--streams 200] [--jobs 50] [--cpu-prof dir]
@@ -159,7 +161,7 @@ const services = await startServices({ log });
 await buildTs();
 await new Promise((r) => fakeModel.listen(0, '127.0.0.1', r));
 const prefix = `benchlive${Date.now()}`;
-const [apiPort, workerPort] = [await freePort(), await freePort()];
+const [apiPort, otherApiPort, workerPort] = [await freePort(), await freePort(), await freePort()];
 const env = {
   ...services.env,
   NODE_ENV: 'test',
@@ -179,14 +181,25 @@ const env = {
 };
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const procs = [];
-try {
+/** An API replica, as `{ url, child, stop }`. */
+async function startApi(port, name) {
+  const url = `http://127.0.0.1:${port}`;
   const api = await startProcess(
     'apps/api/dist/main.js',
-    { ...env, PORT: String(apiPort) },
-    async () => (await fetch(`${apiUrl}/readyz`)).ok,
-    { nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [] },
+    { ...env, PORT: String(port) },
+    async () => (await fetch(`${url}/readyz`)).ok,
+    {
+      nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [],
+      logName: name,
+    },
   );
   procs.push(api);
+  return { ...api, url };
+}
+try {
+  // Two replicas of the same API: in each measured window one serves the streams and the other
+  // does the same other work without them, side by side, so both see the same machine.
+  const apis = [await startApi(apiPort, 'api-a'), await startApi(otherApiPort, 'api-b')];
   const worker = await startProcess(
     'apps/worker/dist/main.js',
     { ...env, WORKER_METRICS_PORT: String(workerPort) },
@@ -213,31 +226,42 @@ try {
     latencies.push(firstFile - firstToken.get(description));
   }
 
-  // 2. API CPU under a fixed hit load, with and without the streams, on generations being written
-  //    at a model's pace in both phases (the worker's events reach the API either way).
+  // 2. The CPU of two API replicas in the same window, under the same fixed hit load each, on the
+  //    same generations being written at a model's pace (the worker's events reach both); one
+  //    of them also serves the streams. The replicas swap roles from one window to the next.
   const hitBody = { description: `live bench hit ${prefix}`, framework: 'html' };
   const hitJob = await submit(hitBody.description);
   await json('GET', `${apiUrl}/api/jobs/${hitJob}?wait=30`, { token });
-  const hitOpts = {
-    url: generateUrl,
+  const hitOpts = (api) => ({
+    url: `${api.url}/api/projects/${projectId}/generate`,
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(hitBody),
-    // A fixed number of hits, so both phases do the same other work even when the machine is busy.
+    // A fixed number of hits, so both replicas do the same other work even when the machine is busy.
     amount: 300 * Number(args.seconds),
     overallRate: 300,
     // Enough connections that the fixed rate holds while the API answers slowly under load.
     connections: 50,
-  };
+  });
   // About 10 tokens a chunk, 10 chunks a second per generation; the worker sends them on as a
   // file event per 200 ms, plus progress.
   pace = { ...pace, delayMs: 100, firstDelayMs: 200 };
-  const jobsPerPhase = Number(args.jobs);
-  const metricsUrl = `${apiUrl}/api/metrics`;
+  const jobsPerWindow = Number(args.jobs);
   const clients = streamClients();
   procs.push({ stop: clients.stop });
-  const phase = async (label, withStreams) => {
-    const descriptions = Array.from({ length: jobsPerPhase }, (_, j) => `live bench cpu ${prefix} ${label} ${j}`);
+  /** One API's CPU seconds, Redis round trips and hits over one load run. */
+  const measured = async (api) => {
+    const [cpu0, trips0] = [cpuSeconds(api.child.pid), await readRoundTrips(`${api.url}/api/metrics`)];
+    const t0 = performance.now();
+    const result = await load(hitOpts(api));
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(api.child.pid) - cpu0;
+    const trips = await readRoundTrips(`${api.url}/api/metrics`);
+    if (result.non2xx) throw new Error(`${result.non2xx} non-2xx hits`);
+    return { cpu, seconds, hits: result.requests.total, redis: trips.redis - trips0.redis };
+  };
+  const window = async (label, streamed) => {
+    const descriptions = Array.from({ length: jobsPerWindow }, (_, j) => `live bench cpu ${prefix} ${label} ${j}`);
     const holds = descriptions.map((d) => {
       const hold = { size: 40, released: false };
       endless.set(d, hold);
@@ -246,65 +270,62 @@ try {
     const ids = [];
     for (const d of descriptions) ids.push(await submit(d));
     await until(() => descriptions.every((d) => firstToken.has(d)), 60_000, 'every generation writing');
-    if (withStreams) {
-      const urls = Array.from(
-        { length: Number(args.streams) },
-        (_, k) => `${apiUrl}/api/jobs/${ids[k % ids.length]}/events`,
-      );
-      await clients.ask({ open: { urls, token } });
-    }
+    const urls = Array.from(
+      { length: Number(args.streams) },
+      (_, k) => `${streamed.url}/api/jobs/${ids[k % ids.length]}/events`,
+    );
+    await clients.ask({ open: { urls, token } });
     await new Promise((r) => setTimeout(r, 500));
-    const [cpu0, trips0, got0] = [
-      cpuSeconds(api.child.pid),
-      await readRoundTrips(metricsUrl),
-      await clients.ask({ count: true }),
-    ];
-    const [workerCpu0, t0] = [cpuSeconds(worker.child.pid), performance.now()];
-    const result = await load(hitOpts);
-    const cpu = cpuSeconds(api.child.pid) - cpu0;
-    const window = { seconds: (performance.now() - t0) / 1000, workerCpu: cpuSeconds(worker.child.pid) - workerCpu0 };
-    const [trips, got] = [await readRoundTrips(metricsUrl), await clients.ask({ count: true })];
-    const received = { bytes: got.bytes - got0.bytes, reads: got.reads - got0.reads };
+    const got0 = await clients.ask({ count: true });
+    const [a, b] = await Promise.all(apis.map(measured));
+    const got = await clients.ask({ count: true });
     for (const h of holds) h.released = true;
     for (const id of ids) await json('GET', `${apiUrl}/api/jobs/${id}?wait=30`, { token });
     await clients.ask({ close: true });
     for (const d of descriptions) endless.delete(d);
-    if (result.non2xx) throw new Error(`${result.non2xx} non-2xx hits`);
-    return { cpu, hits: result.requests.total, redis: trips.redis - trips0.redis, received, ...window };
+    const [some, none] = streamed === apis[0] ? [a, b] : [b, a];
+    return {
+      some,
+      none,
+      added: (some.cpu - none.cpu) / none.cpu,
+      reads: got.reads - got0.reads,
+      bytes: got.bytes - got0.bytes,
+    };
   };
-  // One discarded round first: the API's first minutes of load include JIT warm-up.
-  await phase('warm-a', false);
-  await phase('warm-b', true);
-  const pairs = [];
+  // One discarded round first: the APIs' first minutes of load include JIT warm-up.
+  await window('warm-a', apis[0]);
+  await window('warm-b', apis[1]);
+  const windows = [];
   for (let p = 0; p < Number(args.pairs); p++) {
-    const none = await phase(`a${p}`, false);
-    const some = await phase(`b${p}`, true);
-    pairs.push({ none, some, added: (some.cpu - none.cpu) / none.cpu });
-    const about = (x) =>
-      `${x.hits} hits in ${fmt(x.seconds, 1)} s, ${x.redis} Redis round trips, worker CPU ${fmt(x.workerCpu)} s`;
-    log(
-      `pair ${p + 1}: API CPU ${fmt(none.cpu)} s without streams (${about(none)}), ` +
-        `${fmt(some.cpu)} s with ${args.streams} (${about(some)}; ` +
-        `the clients read ${some.received.reads} chunks, ${some.received.bytes} bytes)`,
-    );
+    for (const [i, streamed] of apis.entries()) {
+      const w = await window(`p${p}-${i}`, streamed);
+      windows.push(w);
+      const about = (x) => `${fmt(x.cpu)} s (${x.hits} hits in ${fmt(x.seconds, 1)} s, ${x.redis} Redis round trips)`;
+      log(
+        `pair ${p + 1}, streams on replica ${'ab'[i]}: API CPU ${about(w.some)} with ${args.streams} streams, ` +
+          `${about(w.none)} without -> ${fmt(100 * w.added, 1)} %; the clients read ${w.reads} chunks, ${w.bytes} bytes`,
+      );
+    }
   }
 
   const seconds = Number(args.seconds);
-  const perStream = (n) => fmt(n / seconds / Number(args.streams), 1);
-  const med = (f) => median(pairs.map(f));
+  const med = (f) => median(windows.map(f));
+  const perStream = (n) => fmt(n / med((w) => w.some.seconds) / Number(args.streams), 1);
   console.log('\nLive output benchmark (2-core machine, everything on the same box)');
   console.log(
     `first token -> first file event at the client: p50 ${fmt(median(latencies))} ms, p99 ${fmt(percentile(latencies, 99))} ms over ${latencies.length} generations (budget <= 1000 ms)`,
   );
   console.log(
-    `${args.streams} event streams on ${jobsPerPhase} generations being written, under 300 cache hits/s for ${seconds} s: API CPU ${fmt(med((p) => p.some.cpu))} s vs ${fmt(med((p) => p.none.cpu))} s without -> added ${fmt(100 * med((p) => p.added), 1)} % (median of ${pairs.length} pairs; budget < 5 %)`,
+    `${args.streams} event streams on ${jobsPerWindow} generations being written, two API replicas side by side under 300 cache hits/s each for ${seconds} s: ` +
+      `API CPU ${fmt(med((w) => w.some.cpu))} s with the streams vs ${fmt(med((w) => w.none.cpu))} s without -> added ${fmt(100 * med((w) => w.added), 1)} % ` +
+      `(median of ${windows.length} windows, ${args.pairs} pairs with the replicas' roles swapped; budget < 5 %)`,
   );
   console.log(
-    `  per second with the streams: ${fmt(
-      med((p) => (p.some.redis - p.none.redis) / seconds),
+    `  the streams' replica made ${fmt(
+      med((w) => (w.some.redis - w.none.redis) / w.some.seconds),
       1,
-    )} more API Redis round trips; ` +
-      `each stream got ${perStream(med((p) => p.some.received.reads))} reads and ${perStream(med((p) => p.some.received.bytes))} bytes a second`,
+    )} more Redis round trips a second; ` +
+      `each stream got ${perStream(med((w) => w.reads))} reads and ${perStream(med((w) => w.bytes))} bytes a second`,
   );
 } finally {
   for (const p of procs.reverse()) await p.stop();
