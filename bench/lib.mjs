@@ -70,11 +70,14 @@ export async function json(method, url, { token, body, headers = {} } = {}) {
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-/** One autocannon run; `overallRate` fixes the request rate instead of running flat out. */
-export function load({ url, method = 'GET', headers, body, seconds = 5, connections = 10, overallRate }) {
+/**
+ * One autocannon run; `overallRate` fixes the request rate instead of running flat out, and
+ * `amount` the number of requests instead of the duration.
+ */
+export function load({ url, method = 'GET', headers, body, seconds = 5, connections = 10, overallRate, amount }) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url, method, headers, body, duration: seconds, connections, overallRate, pipelining: 1 },
+      { url, method, headers, body, duration: seconds, amount, connections, overallRate, pipelining: 1 },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });

@@ -6,7 +6,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fromBufferPromise, type Entry } from 'yauzl';
@@ -82,6 +83,8 @@ export async function download(url: string): Promise<{ status: number; body: Buf
 
 export interface PrivateS3 {
   env: Record<string, string>;
+  /** s3rver's data directory: `<dir>/vectort/` holds the bucket. */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -124,6 +127,7 @@ export async function startPrivateS3(): Promise<PrivateS3> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
+    dir,
     env: {
       S3_ENDPOINT: `http://127.0.0.1:${port}`,
       S3_BUCKET: 'vectort',
@@ -138,6 +142,99 @@ export async function startPrivateS3(): Promise<PrivateS3> {
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One request that went through an {@link S3Gate}. */
+export interface GatedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  status: number;
+}
+
+/**
+ * A pass-through HTTP proxy in front of a private s3rver that records every S3 request, can
+ * hold UploadPart requests until released (so a test acts while an upload is under way, not
+ * at some moment it guesses), and answers AbortMultipartUpload itself: s3rver 3.7.1 has no such
+ * route (405) and cannot list multipart uploads (501). The gate aborts as S3 does, deleting the
+ * upload's parts from s3rver's directory (404 `NoSuchUpload` for an unknown id), so a test can
+ * read that directory to see which multipart uploads are still incomplete.
+ */
+export interface S3Gate {
+  /** The stack's S3 settings, pointing at the gate. */
+  env: Record<string, string>;
+  readonly requests: GatedRequest[];
+  /** UploadPart requests held now. */
+  readonly held: number;
+  holdParts(): void;
+  /** Lets the held parts (and the next ones) through. */
+  release(): void;
+  /** Multipart uploads s3rver still holds parts or metadata of. */
+  incompleteUploads(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startS3Gate(s3: PrivateS3): Promise<S3Gate> {
+  const target = new URL(s3.env.S3_ENDPOINT!);
+  const uploadsDir = join(s3.dir, s3.env.S3_BUCKET!, '._S3rver_uploads');
+  const requests: GatedRequest[] = [];
+  let holding = false;
+  const held: (() => void)[] = [];
+
+  const forward = (req: IncomingMessage, res: ServerResponse, record: GatedRequest) => {
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        record.status = answer.statusCode ?? 0;
+        res.writeHead(record.status, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gate');
+    const record: GatedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, status: 0 };
+    requests.push(record);
+    const uploadId = url.searchParams.get('uploadId');
+    if (req.method === 'DELETE' && uploadId) {
+      // AbortMultipartUpload, as S3 answers it; ids are s3rver's hex strings, never paths.
+      const dir = join(uploadsDir, uploadId);
+      const known = /^[0-9a-f]+$/.test(uploadId) && existsSync(dir);
+      if (known) rmSync(dir, { recursive: true, force: true });
+      record.status = known ? 204 : 404;
+      req.resume();
+      res.writeHead(record.status, { 'content-type': 'application/xml' });
+      res.end(known ? '' : '<Error><Code>NoSuchUpload</Code><Message>No such upload</Message></Error>');
+      return;
+    }
+    if (req.method === 'PUT' && uploadId && url.searchParams.has('partNumber') && holding) {
+      held.push(() => forward(req, res, record));
+      return;
+    }
+    forward(req, res, record);
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    env: { ...s3.env, S3_ENDPOINT: `http://127.0.0.1:${port}` },
+    requests,
+    get held() {
+      return held.length;
+    },
+    holdParts: () => void (holding = true),
+    release() {
+      holding = false;
+      for (const go of held.splice(0)) go();
+    },
+    incompleteUploads: () => (existsSync(uploadsDir) ? readdirSync(uploadsDir) : []),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { AppError } from '@vectort/shared';
+import { Registry } from 'prom-client';
+import { AppError, countRedisRoundTrips, createStoreRoundTrips } from '@vectort/shared';
 import { serviceEnv, uniqueName } from '../../../test/support/services';
 import { createStreamSlots } from '../src/services/stream-slots';
 
@@ -56,5 +57,25 @@ describe('stream slots across API replicas', () => {
     await new Promise((r) => setTimeout(r, 900));
     const slot = await alive.acquire('u1');
     slot.release();
+  });
+
+  it('renews all the slots a replica holds in one round trip per period, not one per slot', async () => {
+    const registry = new Registry();
+    countRedisRoundTrips(a, createStoreRoundTrips(registry));
+    const trips = async () =>
+      (await registry.getSingleMetric('vectort_store_round_trips_total')!.get()).values.reduce(
+        (n, v) => n + v.value,
+        0,
+      );
+    const slots = createStreamSlots(a, prefix, 100, { ttlMs: 5000, renewMs: 200 });
+    const held = [];
+    for (let i = 0; i < 20; i++) held.push(await slots.acquire(`u${i % 4}`));
+    const before = await trips();
+    await new Promise((r) => setTimeout(r, 1000));
+    // About five periods: a renewal per slot would be 100 round trips.
+    expect((await trips()) - before).toBeLessThanOrEqual(6);
+    const lapse = await a.zscore(`${prefix}:streams:u0`, (await a.zrange(`${prefix}:streams:u0`, '0', '0'))[0]!);
+    expect(Number(lapse)).toBeGreaterThan(Date.now() + 4000);
+    for (const s of held) s.release();
   });
 });

@@ -116,6 +116,8 @@ export function createWorkers(deps: WorkerDeps): Workers {
       leases: createLeaseManager(redis, config.redisKeyPrefix, EXPORT_LEASE_TTL_MS),
       logger,
       cancels,
+      cancelling: generationDeps.cancelling,
+      exportsTotal: metrics.exportsTotal,
     }),
     webhook: createWebhookProcessor({
       db,

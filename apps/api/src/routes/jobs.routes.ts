@@ -5,7 +5,8 @@ import { isFinished } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { parseInput } from '../http/validate';
 import { recordRoute } from '../middleware/request-context';
-import { createSharedStreamReader, serveJobEvents } from '../services/job-event-feed';
+import { serveJobEvents } from '../services/job-event-feed';
+import { createJobEventHub } from '../services/job-event-hub';
 import type { JobCancelService } from '../services/job-cancel.service';
 import { waitForJobEnd } from '../services/job-wait';
 import type { JobWatcher } from '../services/job-watcher';
@@ -32,7 +33,7 @@ export interface JobsRoutesDeps {
  */
 export function jobsRoutes(deps: JobsRoutesDeps): Router {
   const router = Router();
-  const feed = { ...deps, readStream: createSharedStreamReader(deps.redis, deps.keyPrefix) };
+  const feed = { ...deps, hub: createJobEventHub(deps.redis, deps.keyPrefix, deps.watcher) };
 
   router.get('/:id', recordRoute, deps.auth, async (req, res) => {
     const { wait } = parseInput(waitQuery, req.query, 'query');

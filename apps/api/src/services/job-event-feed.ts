@@ -1,8 +1,8 @@
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { ObjectId } from 'mongodb';
-import { isFinished, readJobSnapshot, readJobStream, type JobStreamEntry, type JobView } from '@vectort/shared';
-import type { JobWatcher } from './job-watcher';
+import { isFinished, readJobSnapshot, type JobView } from '@vectort/shared';
+import type { FeedEntry, JobEventHub } from './job-event-hub';
 import type { JobsService } from './jobs.service';
 
 /** Event streams send a comment this often so proxies keep the connection open. */
@@ -12,45 +12,11 @@ export const MAX_STREAM_MS = 15 * 60_000;
 /** With no stream entry for this long, the job's status is read again (Redis, MongoDB at worst). */
 const QUIET_RECHECK_MS = 30_000;
 
-/** One read of a job's stream, shared by every watcher of that job in this process at that point. */
-export type SharedStreamReader = (jobId: string, afterId: string) => Promise<FeedEntry[]>;
-
-/** A stream entry with its status already judged, once for all watchers. */
-export interface FeedEntry extends JobStreamEntry {
-  ended: boolean;
-}
-
-/**
- * Watchers of one job all wake on the same announcement at the same cursor: they share one
- * XRANGE (and one parse) instead of each making its own, so a job watched by many clients costs
- * one Redis read per change.
- */
-export function createSharedStreamReader(redis: Redis, keyPrefix: string): SharedStreamReader {
-  const inFlight = new Map<string, Promise<FeedEntry[]>>();
-  return (jobId, afterId) => {
-    const key = `${jobId}|${afterId}`;
-    let read = inFlight.get(key);
-    if (!read) {
-      read = readJobStream(redis, keyPrefix, jobId, afterId)
-        .then((entries) =>
-          entries.map((e) => ({
-            ...e,
-            ended: e.type === 'status' && isFinished((JSON.parse(e.data) as JobView).status),
-          })),
-        )
-        .finally(() => inFlight.delete(key));
-      inFlight.set(key, read);
-    }
-    return read;
-  };
-}
-
 export interface JobEventFeedDeps {
   redis: Redis;
   keyPrefix: string;
   jobs: JobsService;
-  watcher: JobWatcher;
-  readStream: SharedStreamReader;
+  hub: JobEventHub;
   /** @defaultValue {@link MAX_STREAM_MS} */
   maxStreamMs?: number;
 }
@@ -58,8 +24,9 @@ export interface JobEventFeedDeps {
 /**
  * Serves `GET /api/jobs/{id}/events` from the job's Redis Stream, on any replica: the current
  * status, then (while a generation is being written) one `replace` event per file so far, then
- * the stream's entries as workers add them. Woken by the job-change announcement and reading
- * Redis only, so a watched job costs no MongoDB reads while it runs.
+ * the stream's entries as the process's {@link JobEventHub} reads them. Reading Redis only, so
+ * a watched job costs no MongoDB reads while it runs; its only timers are the heartbeat (which
+ * also notices a stream gone quiet) and the lifetime.
  */
 export async function serveJobEvents(
   deps: JobEventFeedDeps,
@@ -76,25 +43,59 @@ export async function serveJobEvents(
     'X-Accel-Buffering': 'no',
   });
   res.flushHeaders();
-  const closed = new AbortController();
-  res.on('close', () => closed.abort());
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
-  const lifetime = setTimeout(() => closed.abort(), deps.maxStreamMs ?? MAX_STREAM_MS);
+  let done = false;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  const finish = () => {
+    done = true;
+    resolveFinished();
+  };
+  res.on('close', finish);
+  const lifetime = setTimeout(finish, deps.maxStreamMs ?? MAX_STREAM_MS);
   let lastStatus = '';
-  // Events of one read go out in one write: one syscall per wake, however many entries.
-  let out = '';
-  const sendStatus = (eventId: string, data: string) => {
-    if (data === lastStatus) return;
+  let lastEntryId = '0-0';
+  let lastEntryAt = Date.now();
+  let unsubscribe = () => {};
+
+  /** A status that repeats the last one sent is not sent again. */
+  const isNewStatus = (data: string) => {
+    if (data === lastStatus) return false;
     lastStatus = data;
-    out += `id: ${eventId}\ndata: ${data}\n\n`;
+    return true;
   };
-  const sendFile = (eventId: string, data: string) => {
-    out += `id: ${eventId}\nevent: file\ndata: ${data}\n\n`;
-  };
-  const flush = () => {
+  const statusFrame = (entryId: string, data: string) => (isNewStatus(data) ? `id: ${entryId}\ndata: ${data}\n\n` : '');
+  // The entries of one read go out in one write: one syscall per batch, however many entries.
+  const onEntries = (entries: FeedEntry[]) => {
+    if (done) return;
+    lastEntryAt = Date.now();
+    let out = '';
+    for (const entry of entries) {
+      lastEntryId = entry.id;
+      if (entry.type === 'file' || isNewStatus(entry.data)) out += entry.frame;
+      if (entry.ended) {
+        finish();
+        break;
+      }
+    }
     if (out !== '') res.write(out);
-    out = '';
   };
+  // With no entry for a while the stream may be gone (Redis restarted, entries expired): the
+  // job's record says whether it ended.
+  const recheck = async () => {
+    lastEntryAt = Date.now();
+    try {
+      const latest = await deps.jobs.getView(userId, jobId, { trustStale: true });
+      const out = statusFrame(lastEntryId, JSON.stringify(latest));
+      if (out !== '' && !done) res.write(out);
+      if (isFinished(latest.status)) finish();
+    } catch {
+      finish();
+    }
+  };
+  const heartbeat = setInterval(() => {
+    res.write(': keep-alive\n\n');
+    if (Date.now() - lastEntryAt >= QUIET_RECHECK_MS) void recheck();
+  }, SSE_HEARTBEAT_MS);
 
   try {
     const snapshot = await readJobSnapshot(deps.redis, deps.keyPrefix, id);
@@ -103,44 +104,19 @@ export async function serveJobEvents(
       const cached = JSON.parse(snapshot.viewRaw) as { view: JobView; user_id: string };
       if (cached.user_id === userId.toHexString()) view = cached.view;
     }
-    let cursor = snapshot.lastId;
-    sendStatus(cursor, JSON.stringify(view));
-    let ended = isFinished(view.status);
-    if (!ended) {
-      for (const file of snapshot.files)
-        sendFile(cursor, JSON.stringify({ path: file.path, text: file.text, done: file.done, replace: true }));
-    }
-    flush();
-    let quietSince = Date.now();
-    while (!ended && !closed.signal.aborted) {
-      const entries = await deps.readStream(id, cursor);
-      for (const entry of entries) {
-        cursor = entry.id;
-        if (entry.type === 'file') {
-          sendFile(entry.id, entry.data);
-          continue;
-        }
-        sendStatus(entry.id, entry.data);
-        ended = entry.ended;
-        if (ended) break;
+    lastEntryId = snapshot.lastId;
+    let out = statusFrame(lastEntryId, JSON.stringify(view));
+    if (!isFinished(view.status)) {
+      for (const file of snapshot.files) {
+        const data = JSON.stringify({ path: file.path, text: file.text, done: file.done, replace: true });
+        out += `id: ${lastEntryId}\nevent: file\ndata: ${data}\n\n`;
       }
-      flush();
-      if (entries.length > 0) {
-        quietSince = Date.now();
-        continue;
-      }
-      if (Date.now() - quietSince > QUIET_RECHECK_MS) {
-        // The stream may be gone (Redis restarted, entries expired): ask the job's record.
-        quietSince = Date.now();
-        const latest = await deps.jobs.getView(userId, jobId, { trustStale: true });
-        sendStatus(cursor, JSON.stringify(latest));
-        flush();
-        ended = isFinished(latest.status);
-        continue;
-      }
-      await deps.watcher.nextChange(id, closed.signal);
-    }
+      unsubscribe = deps.hub.subscribe(id, lastEntryId, onEntries);
+    } else finish();
+    res.write(out);
+    await finished;
   } finally {
+    unsubscribe();
     clearInterval(heartbeat);
     clearTimeout(lifetime);
     res.end();

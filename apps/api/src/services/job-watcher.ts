@@ -7,6 +7,8 @@ const FALLBACK_POLL_MS = 1000;
 export interface JobWatcher {
   /** Resolves when `jobId` may have changed, or after the fallback poll interval, or on abort. */
   nextChange(jobId: string, signal?: AbortSignal): Promise<void>;
+  /** Calls `listener` with the id of every job announced from now on (the event streams' reader). */
+  listen(listener: (jobId: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -16,9 +18,11 @@ export interface JobWatcher {
  */
 export function createJobWatcher(subscriber: Redis, keyPrefix: string, logger: Logger): JobWatcher {
   const waiters = new Map<string, Set<() => void>>();
+  const listeners: ((jobId: string) => void)[] = [];
   const channel = jobEventsChannel(keyPrefix);
   subscriber.on('message', (ch: string, jobId: string) => {
     if (ch !== channel) return;
+    for (const listener of listeners) listener(jobId);
     const set = waiters.get(jobId);
     if (!set) return;
     waiters.delete(jobId);
@@ -46,6 +50,9 @@ export function createJobWatcher(subscriber: Redis, keyPrefix: string, logger: L
         signal?.addEventListener('abort', done, { once: true });
         set.add(done);
       });
+    },
+    listen(listener) {
+      listeners.push(listener);
     },
     async close() {
       for (const set of waiters.values()) for (const wake of set) wake();

@@ -29,6 +29,8 @@ export interface StreamSlots {
 /**
  * `MAX_STREAMS_PER_USER` event streams and long-polls per user, counted in Redis so the bound holds
  * across API replicas. When Redis cannot count, the request is refused (503), like the limiters.
+ * The slots this process holds are renewed together, one pipelined round trip per renewal period
+ * for all of them, not a timer and a round trip per stream.
  */
 export function createStreamSlots(
   redis: Redis,
@@ -37,6 +39,40 @@ export function createStreamSlots(
   /** Tests shorten the lapse and renewal times. */
   timing: { ttlMs: number; renewMs: number } = { ttlMs: SLOT_TTL_MS, renewMs: RENEW_MS },
 ): StreamSlots {
+  /** Members held by this process, by their user's key. */
+  const held = new Map<string, Set<string>>();
+  let renewal: NodeJS.Timeout | null = null;
+
+  const renewAll = () => {
+    const lapse = Date.now() + timing.ttlMs;
+    const multi = redis.pipeline();
+    for (const [key, members] of held) {
+      multi.zadd(key, 'XX', ...[...members].flatMap((m) => [lapse, m]));
+      multi.pexpire(key, timing.ttlMs);
+    }
+    multi.exec().catch(() => undefined);
+  };
+
+  const hold = (key: string, member: string) => {
+    let members = held.get(key);
+    if (!members) held.set(key, (members = new Set()));
+    members.add(member);
+    if (!renewal) {
+      renewal = setInterval(renewAll, timing.renewMs);
+      renewal.unref();
+    }
+  };
+
+  const drop = (key: string, member: string) => {
+    const members = held.get(key);
+    members?.delete(member);
+    if (members?.size === 0) held.delete(key);
+    if (held.size === 0 && renewal) {
+      clearInterval(renewal);
+      renewal = null;
+    }
+  };
+
   return {
     async acquire(userId) {
       const key = `${keyPrefix}:streams:${userId}`;
@@ -57,21 +93,13 @@ export function createStreamSlots(
           5,
         );
       }
-      const renew = setInterval(() => {
-        redis
-          .multi()
-          .zadd(key, 'XX', Date.now() + timing.ttlMs, member)
-          .pexpire(key, timing.ttlMs)
-          .exec()
-          .catch(() => undefined);
-      }, timing.renewMs);
-      renew.unref();
+      hold(key, member);
       let released = false;
       return {
         release() {
           if (released) return;
           released = true;
-          clearInterval(renew);
+          drop(key, member);
           redis.zrem(key, member).catch(() => undefined);
         },
       };

@@ -3,6 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ZipArchive } from 'archiver';
+import { createUploadTracker } from './upload-tracker';
 
 /** One file of the ZIP. A stream is read as the archive reaches it (the benchmark feeds files from disk). */
 export interface ZipEntry {
@@ -26,6 +27,12 @@ export interface ZipToS3Options {
   compressionLevel?: number;
   /** Called after each entry is in the archive, with how many are. */
   onEntry?: (count: number) => void;
+  /**
+   * Stops the export (a cancel request): the archive stops and the multipart upload is aborted,
+   * so S3 keeps no part and no object, before `zipToS3` rejects with the signal's reason. An
+   * upload S3 had already completed stays complete: `zipToS3` then resolves as usual.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ZipToS3Result {
@@ -55,7 +62,9 @@ async function appendAll(archive: ZipArchive, options: ZipToS3Options, signal: A
  * Streams a ZIP of `entries` into S3 at `key`: archiver's output goes straight into a
  * lib-storage multipart Upload, so memory holds about `queueSize + 1` parts and one entry,
  * whatever the archive's size. Nothing is visible at `key` until S3 completes the upload; on
- * any failure the multipart upload is aborted (lib-storage does this) and the error is thrown.
+ * any failure, or when `signal` aborts, the upload is stopped (`Upload.abort()`: no further part,
+ * no CompleteMultipartUpload), the parts in flight are let land, and the multipart upload is
+ * aborted, all before the error is thrown: S3 then holds no part of it and no object.
  */
 export async function zipToS3(options: ZipToS3Options): Promise<ZipToS3Result> {
   // archiver 8 is ESM-only: loaded when an export runs, never when this module is imported.
@@ -74,22 +83,42 @@ export async function zipToS3(options: ZipToS3Options): Promise<ZipToS3Result> {
   archive.on('warning', fail);
   archive.pipe(body);
 
+  const target = { Bucket: options.bucket, Key: options.key };
+  const tracker = createUploadTracker(options.s3, target);
   const upload = new Upload({
-    client: options.s3,
-    params: { Bucket: options.bucket, Key: options.key, Body: body, ContentType: 'application/zip' },
+    client: tracker.client,
+    params: { ...target, Body: body, ContentType: 'application/zip' },
     partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES,
     queueSize: options.queueSize ?? 2,
-    leavePartsOnError: false,
+    // The tracker aborts the multipart upload, once the parts in flight have landed.
+    leavePartsOnError: true,
   });
   const uploaded = upload.done();
   const appended = appendAll(archive, options, failed.signal);
+  const stop = () => {
+    void upload.abort();
+    fail(options.signal!.reason);
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
   try {
     const [fileCount] = await Promise.all([appended, uploaded]);
     return { sizeBytes: archive.pointer(), fileCount };
   } catch (err) {
     fail(err);
-    // Let the upload settle (and abort its multipart upload) before the caller retries.
-    await Promise.allSettled([uploaded, appended]);
-    throw err;
+    const [, counted] = await Promise.allSettled([uploaded, appended]);
+    // Before the caller retries or reports: no request of this upload in flight, no part left.
+    // An abort S3 refused rides along as the error's cause (as lib-storage's own would).
+    const stored = await tracker.settle(upload.uploadId).catch((abortError: unknown) => {
+      if (err instanceof Error && err.cause === undefined) err.cause = abortError;
+      return false;
+    });
+    // A stop that came as S3 completed the upload: the object is there, and the caller must know.
+    if (stored && options.signal?.aborted && counted.status === 'fulfilled') {
+      return { sizeBytes: archive.pointer(), fileCount: counted.value };
+    }
+    throw options.signal?.aborted ? options.signal.reason : err;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
   }
 }

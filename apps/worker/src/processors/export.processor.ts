@@ -4,14 +4,17 @@ import { ObjectId, type Db } from 'mongodb';
 import {
   Collections,
   deletePrefix,
+  endCancelledJob,
   exportKey,
   presignDownload,
   projectPrefix,
   toExportView,
   type ExportDocument,
   type ExportJobPayload,
+  type FinishCancelledDeps,
   type GenerationDocument,
   type Logger,
+  type Metrics,
   type ProjectDocument,
 } from '@vectort/shared';
 import { unsafeEntryNameReason } from '../export/zip-entry-name';
@@ -49,8 +52,15 @@ export interface ExportProcessorDeps {
   queueSize?: number;
   /** An export waits this long for another export of the same project, then retries later. @defaultValue 120000 */
   lockWaitMs?: number;
-  /** Cancel requests: a cancelled export records nothing (the API has already ended its job). */
+  /**
+   * Cancel requests: a cancel seen during the upload aborts it (S3 keeps no part and no object)
+   * and the export records nothing; the API has already ended its job as `cancelled`.
+   */
   cancels?: CancelWatcher;
+  /** Ends a cancelled job whose API died between the cancel flag and the job's end. */
+  cancelling?: FinishCancelledDeps;
+  /** `vectort_exports_total`, by final status. */
+  exportsTotal?: Metrics['exportsTotal'];
 }
 
 /** A failure of this export; `retryable` says whether another attempt could succeed. */
@@ -120,6 +130,9 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
     let lastProgress = 10;
 
     const lease = await holdProjectLease(p.project_id, p.job_id);
+    const cancel = deps.cancels?.watch(p.job_id);
+    // The upload stops now; its parts in flight land and the multipart upload is aborted after.
+    cancel?.signal.addEventListener('abort', () => log.info('export_cancel_seen', { detail: 'stopping the upload' }));
     try {
       await deps.record.progress(jobId, lastProgress);
       const zip = await zipToS3({
@@ -136,6 +149,7 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
           lastProgress = progress;
           void deps.record.progress(jobId, progress).catch(() => undefined);
         },
+        signal: cancel?.signal,
       });
       const doc: ExportDocument = {
         _id: jobId,
@@ -148,8 +162,9 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
         file_count: zip.fileCount,
         created_at: new Date(),
       };
-      if (await isCancelled(p.job_id)) throw new ExportError('cancelled', false);
       // Written only now that S3 holds the whole ZIP. A redelivered job keeps its first record.
+      // A cancel that came as S3 completed the upload is recorded all the same: the ZIP has
+      // replaced the last one at the project's key, and the latest record must describe it.
       await exports.updateOne({ _id: jobId }, { $setOnInsert: doc }, { upsert: true });
       // A project deleted while we uploaded: its deletion may have purged S3 before our object
       // landed, so remove what we wrote (the API deletes the project before purging S3).
@@ -161,6 +176,7 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
       log.info('export_uploaded', { key, size_bytes: zip.sizeBytes, file_count: zip.fileCount });
       return doc;
     } finally {
+      cancel?.stop();
       await lease.release();
     }
   }
@@ -184,8 +200,10 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
     log.info('export_started', { generation_id: p.generation_id, attempt });
     try {
       const doc = await exportOnce(p, jobId, log);
+      if (await isCancelled(p.job_id)) throw new ExportError('cancelled after the upload', false);
       const link = await presignDownload(deps.s3, deps.bucket, doc.key, deps.urlTtlSeconds);
       await deps.record.complete(jobId, { ...toExportView(doc, link) });
+      deps.exportsTotal?.inc({ status: 'completed' });
       log.info('export_completed', {
         generation_id: p.generation_id,
         size_bytes: doc.size_bytes,
@@ -196,7 +214,10 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
     } catch (err) {
       if (await isCancelled(p.job_id)) {
         deps.record.forget(jobId);
-        log.info('export_stopped', { reason: 'cancelled' });
+        // The upload's abort, when S3 refused it, is the error's cause: parts may be left.
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined;
+        log.info('export_stopped', { reason: 'cancelled', ...(cause ? { abort_error: cause } : {}) });
+        if (deps.cancelling) await endCancelledJob(deps.cancelling, jobId);
         return null;
       }
       const attempts = job.opts.attempts ?? 1;
@@ -210,6 +231,7 @@ export function createExportProcessor(deps: ExportProcessorDeps): Processor<Expo
         throw err;
       }
       await deps.record.fail(jobId, { code: 'export_failed', message });
+      deps.exportsTotal?.inc({ status: 'failed' });
       log.error('export_failed', { reason: message, cause, attempt });
       throw new UnrecoverableError(message);
     }

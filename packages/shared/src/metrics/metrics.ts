@@ -21,6 +21,8 @@ export interface Metrics {
   cacheRequests: Counter<'result' | 'kind'>;
   /** Credits spent on generations that were not refunded, by plan. */
   creditsConsumed: Counter<'plan'>;
+  /** Exports that ended, by final `status` (`completed`, `failed`, `cancelled`). */
+  exportsTotal: Counter<'status'>;
   /** Webhook delivery attempts by `result`: `delivered`, `retry`, `failed`, `gone`, `refused`. */
   webhookDeliveries: Counter<'result'>;
   /** API request time by method, route template and status class (`2xx`…). */
@@ -72,6 +74,12 @@ export function createMetrics(registry: Registry): Metrics {
       name: 'vectort_credits_consumed_total',
       help: 'Credits spent on generations (not refunded), by plan',
       labelNames: ['plan'],
+      registers,
+    }),
+    exportsTotal: new Counter({
+      name: 'vectort_exports_total',
+      help: 'Exports that ended, by final status (completed, failed, cancelled)',
+      labelNames: ['status'],
       registers,
     }),
     webhookDeliveries: new Counter({

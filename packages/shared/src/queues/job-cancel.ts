@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Db } from 'mongodb';
+import type { Db, ObjectId } from 'mongodb';
 import { Collections } from '../domain/collections';
 import type { CreditsLedger } from '../domain/credits-ledger';
-import { toJobView, type JobDocument, type JobKind, type JobView } from '../domain/job';
+import { isFinished, toJobView, type JobDocument, type JobKind, type JobView } from '../domain/job';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
 import { enqueueWebhookDelivery } from '../webhooks/enqueue-webhook-delivery';
@@ -43,7 +43,7 @@ export interface FinishCancelledDeps {
   ledger: CreditsLedger;
   webhookQueue: Queue;
   logger: Logger;
-  metrics: Pick<Metrics, 'generationsTotal'>;
+  metrics: Pick<Metrics, 'generationsTotal' | 'exportsTotal'>;
   /** The model label of the `cancelled` generations metric. */
   model: string;
 }
@@ -88,7 +88,7 @@ export async function finishCancelled(deps: FinishCancelledDeps, job: JobDocumen
       framework: payload.framework ?? '',
       kind: job.kind,
     });
-  }
+  } else deps.metrics.exportsTotal.inc({ status: 'cancelled' });
   deps.logger.info(`${SUBJECT[job.kind]}_cancelled`, {
     job_id: id,
     user_id: job.user_id.toHexString(),
@@ -98,6 +98,15 @@ export async function finishCancelled(deps: FinishCancelledDeps, job: JobDocumen
     refund,
   });
   return view;
+}
+
+/**
+ * Ends job `id` as cancelled unless it already ended: for a worker that saw the cancel flag,
+ * in case the API that raised it died before ending the job itself.
+ */
+export async function endCancelledJob(deps: FinishCancelledDeps, id: ObjectId): Promise<void> {
+  const doc = await deps.db.collection<JobDocument>(Collections.jobs).findOne({ _id: id });
+  if (doc && !isFinished(doc.status)) await finishCancelled(deps, doc);
 }
 
 async function enqueueCancelledWebhook(deps: FinishCancelledDeps, job: JobDocument, id: string): Promise<void> {
