@@ -7,9 +7,9 @@ import type { Collection, Db } from 'mongodb';
  * of its per-database SQLite pool (100 connections) and, with that read still open, the write on
  * a second one. When about 100 of them run at once every connection holds a read and waits for a
  * second: the database never answers again until FerretDB restarts. Measured here (2026-12-02,
- * 20,000 documents): 3 processes × 100 concurrent updates froze it for good; the same load with
- * at most 16 writes per process in flight finished in 8.7-9.7 s and the database went on
- * answering. So each process waits for a slot before a write. On MongoDB the bound only queues
+ * 20,000 documents, updates whose filter FerretDB scans for): 3 processes × 100 concurrent
+ * updates froze that database for good (other databases still answered); the same load with at
+ * most 16 writes per process in flight finished in 8.7-9.7 s and the database went on answering. So each process waits for a slot before a write. On MongoDB the bound only queues
  * bursts (16 writes in flight is far from what one process needs: a write takes ~1 ms there).
  * Reads take one connection and give it back, so they are not bounded.
  */
