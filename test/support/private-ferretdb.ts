@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -12,7 +12,15 @@ const ROOT = resolve(__dirname, '../..');
 function ferretdbBinary(): string {
   const src = join(ROOT, 'tools', 'ferretdb');
   const hash = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(`${f}\0`).update(readFileSync(join(src, f)));
+  // The same files, in the same order, as scripts/lib/binaries.mjs hashes.
+  const sources = [
+    'go.mod',
+    'go.sum',
+    ...readdirSync(src)
+      .filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'))
+      .sort(),
+  ];
+  for (const f of sources) hash.update(`${f}\0`).update(readFileSync(join(src, f)));
   const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const bin = join(cacheHome, 'vectort', `ferretdb-${hash.digest('hex').slice(0, 12)}`, 'ferretdb');
   if (!existsSync(bin)) throw new Error(`FerretDB binary missing at ${bin}: run npm test (it builds it)`);
