@@ -6,6 +6,7 @@ import {
   createLogger,
   createStoreRoundTrips,
   jobStreamKey,
+  jobStatusWrite,
   putJobStatus,
 } from '@vectort/shared';
 import { serviceEnv, uniqueName } from '../../../test/support/services';
@@ -57,11 +58,13 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 const status = (jobId: string, s: string, progress: number) =>
   putJobStatus(
     writer,
-    prefix,
-    `${prefix}:job:${jobId}`,
-    { job_id: jobId, status: s },
-    JSON.stringify({ view: { job_id: jobId, status: s, progress }, user_id: 'u', at: Date.now() }),
-    60,
+    jobStatusWrite(
+      prefix,
+      `${prefix}:job:${jobId}`,
+      { job_id: jobId, status: s },
+      JSON.stringify({ view: { job_id: jobId, status: s, progress }, user_id: 'u', at: Date.now() }),
+      60,
+    ),
   );
 
 /** Every entry of the job's stream, as the stream holds them. */
