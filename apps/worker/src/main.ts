@@ -10,6 +10,7 @@ import {
   createS3,
   createStoreRoundTrips,
   ensureIndexes,
+  isFerretDb,
   logConfigWarnings,
   logProcessWarnings,
   waitForRedis,
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     s3,
     registry: metrics,
     errorReporter,
+    compoundPointFilters: !(await isFerretDb(mongo.db)),
   });
   logger.info('worker_started', {
     metrics_port: config.workerMetricsPort,

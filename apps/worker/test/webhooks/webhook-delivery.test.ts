@@ -91,7 +91,7 @@ async function startDelivery(
     await queue.close();
     workerConnection.disconnect();
   });
-  const record = createJobRecord(db, redis, prefix, createWebhookEnqueuer({ db, queue, logger }));
+  const record = createJobRecord(db, redis, prefix, { onEnd: createWebhookEnqueuer({ db, queue, logger }) });
   return {
     queue,
     record,
