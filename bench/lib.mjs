@@ -115,11 +115,11 @@ export const percentile = (xs, p) => {
 export const fmt = (n, digits = 2) => Number(n).toFixed(digits);
 
 /**
- * An enterprise user (no rate limit) with credits to spare, made so by an admin, and one
- * project of theirs: `{ token, userId, projectId }`. The admin is made as an operator makes one,
- * with the admin command (what `npm run admin -- grant` runs) on the API's environment `env`.
+ * A user of `plan` (enterprise: no rate limit) with credits to spare, made so by an admin, and
+ * one project of theirs: `{ token, userId, projectId }`. The admin is made as an operator makes
+ * one, with the admin command (what `npm run admin -- grant` runs) on the API's environment `env`.
  */
-export async function benchUser(apiUrl, env) {
+export async function benchUser(apiUrl, env, { plan = 'enterprise' } = {}) {
   const admin = await json('POST', `${apiUrl}/api/auth/register`, {
     body: { email: 'bench-admin@example.com', password: 'bench-password' },
   });
@@ -134,7 +134,7 @@ export async function benchUser(apiUrl, env) {
   });
   await json('PATCH', `${apiUrl}/api/admin/users/${user.body.user.id}`, {
     token: admin.body.token,
-    body: { plan: 'enterprise', credits: 1_000_000 },
+    body: { plan, credits: 1_000_000 },
   });
   const token = user.body.token;
   const project = await json('POST', `${apiUrl}/api/projects`, { token, body: { name: 'bench' } });

@@ -93,7 +93,10 @@ export function reportRoundTrips(rows, fmt) {
   const over = [];
   for (const [path, r] of Object.entries(rows)) {
     const budget = ROUND_TRIP_BUDGETS[path];
-    const ok = (n, max) => budget === undefined || n <= max + 0.05;
+    // Within 0.1 of a budget passes: timers that run only while requests come in (the API's
+    // active-user flush, one MULTI per 10 s; a lock renewed when a store write takes over 1.7 s)
+    // land on operations by time, not per operation, more so where operations are slow.
+    const ok = (n, max) => budget === undefined || n <= max + 0.1;
     const verdict = budget ? (ok(r.mongo, budget.mongo) && ok(r.redis, budget.redis) ? 'ok' : 'OVER') : 'no budget';
     if (verdict === 'OVER') over.push(path);
     const cmds = Object.entries(r.commands)

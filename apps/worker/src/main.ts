@@ -10,6 +10,7 @@ import {
   createS3,
   createStoreRoundTrips,
   ensureIndexes,
+  isFerretDb,
   logConfigWarnings,
   logProcessWarnings,
   waitForRedis,
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     s3,
     registry: metrics,
     errorReporter,
+    compoundPointFilters: !(await isFerretDb(mongo.db)),
   });
   const stopPruning = await startJobPruning({
     db: mongo.db,

@@ -42,6 +42,11 @@ export interface WorkerDeps {
   /** The worker's Prometheus registry. */
   registry: Registry;
   errorReporter: ErrorReporter;
+  /**
+   * Whether the store answers a filter of `_id` and more from the `_id` index (MongoDB does;
+   * FerretDB v1 does not): the shape of the write that ends a job. @defaultValue true
+   */
+  compoundPointFilters?: boolean;
 }
 
 export interface Workers {
@@ -75,6 +80,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
   const record = createJobRecord(db, redis, config.redisKeyPrefix, {
     onEnd: createWebhookEnqueuer({ db, queue: deps.queues.webhook, logger }),
     onCancelSeen: cancels.seen,
+    compoundPointFilters: deps.compoundPointFilters,
   });
   const ledger = createCreditsLedger({ db, redis, keyPrefix: config.redisKeyPrefix });
   const model = config.llm.provider === 'offline' ? 'offline-template-v1' : config.llm.model;
