@@ -47,7 +47,7 @@ describe('incremental file recognition', () => {
     expect([...got.keys()]).toEqual(['ok.js']);
   });
 
-  it('stays linear on hostile answers: doubling the size about doubles the time, 1 MiB in seconds at worst', async () => {
+  it('stays linear on hostile answers: four times the size costs about four times the time, not sixteen', async () => {
     const hostile = [
       (n: number) => "<file path='a'>".repeat(Math.ceil(n / 15)),
       (n: number) => '<file path="a.js">\n' + '</fil'.repeat(Math.ceil(n / 5)),
@@ -63,15 +63,16 @@ describe('incremental file recognition', () => {
         await extract(text, 64);
         return performance.now() - t0;
       };
-      const best = async (n: number) => Math.min(await once(n), await once(n));
+      // Best of three: a shared machine's pauses only ever add time, so the minimum is the cost.
+      const best = async (n: number) => Math.min(await once(n), await once(n), await once(n));
       await once(1 << 20);
-      const half = await best(1 << 19);
+      const quarter = await best(1 << 18);
       const big = await best(1 << 20);
-      // The tokenizer pays per token, and `\"` escapes are one token each: still linear, and
-      // model output is capped far below 1 MiB (LLM_MAX_OUTPUT_TOKENS).
-      expect(big).toBeLessThan(3000);
-      // Generous for a shared machine; a quadratic scanner would give about 4.
-      expect(big / Math.max(half, 5)).toBeLessThan(3);
+      // A complexity check, not a speed goal: linear gives about 4, quadratic about 16; 9 leaves
+      // room for a loaded machine. The floor keeps a tiny quarter from inflating the ratio.
+      // (The tokenizer pays per token and `\"` escapes are one token each: still linear, and
+      // model output is capped far below 1 MiB by LLM_MAX_OUTPUT_TOKENS.)
+      expect(big / Math.max(quarter, 10)).toBeLessThan(9);
     }
   }, 60_000);
 });
