@@ -5,6 +5,7 @@ import { balance, createProject, generate, waitForJob } from '../support/http';
 import { filesFromEvents, openEventStream, type SseEvent } from '../support/sse-client';
 import { startStack, type Stack } from '../support/stack';
 import { registerUser, type TestUser } from '../support/users';
+import { until } from '../support/until';
 
 // Edits run through the same shared job steps as generations (generation-job.ts): these tests
 // prove they get live `file` events, cancel and the plan's limit on misses.
@@ -53,14 +54,6 @@ const cancel = (token: string, jobId: string) =>
 const edit = (token: string, id: string, body: Record<string, unknown>) =>
   request(stack.apiUrl).post(`/api/generations/${id}/edits`).set('Authorization', `Bearer ${token}`).send(body);
 const isEdit = (req: ChatRequestBody) => String(req.messages?.[0]?.content ?? '').includes('You change an existing');
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The fake model's edit answer: app.js gets the instruction appended, and a new style file. */
 function editAnswer(req: ChatRequestBody): string {

@@ -15,6 +15,10 @@ import {
   type PrivateS3,
   type S3Gate,
 } from './export-support';
+import { until as waitUntil } from '../support/until';
+
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) =>
+  waitUntil(what, check, timeoutMs);
 
 // The stack's S3 is a private s3rver behind a gate that records the S3 requests and holds the
 // upload's parts until the test lets them go: the cancel lands while the upload is under way
@@ -44,14 +48,6 @@ afterAll(async () => {
   await gate?.stop();
   await privateS3?.stop();
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * A generation too large for one part, written directly (model answers are capped at 8 MiB):

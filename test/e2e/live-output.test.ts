@@ -5,6 +5,7 @@ import { balance, createProject, generate, waitForJob } from '../support/http';
 import { filesFromEvents, openEventStream, type SseEvent } from '../support/sse-client';
 import { startStack, type Stack } from '../support/stack';
 import { registerUser, type TestUser } from '../support/users';
+import { until } from '../support/until';
 
 let llm: FakeLlm;
 let stack: Stack;
@@ -46,14 +47,6 @@ const eventsUrl = (jobId: string) => `${stack.apiUrl}/api/jobs/${jobId}/events`;
 const statusEvents = (events: SseEvent[]) => events.filter((e) => e.event === 'message').map((e) => e.data);
 const cancel = (token: string, jobId: string) =>
   request(stack.apiUrl).post(`/api/jobs/${jobId}/cancel`).set('Authorization', `Bearer ${token}`);
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('live output', () => {
   it('streams file events before the job completes; their concatenation is the files the model wrote', async () => {

@@ -12,6 +12,10 @@ import {
 import { serviceEnv, uniqueName } from '../../../test/support/services';
 import { compareStreamIds, createJobEventHub, type FeedEntry, type JobEventHub } from '../src/services/job-event-hub';
 import { createJobWatcher, type JobWatcher } from '../src/services/job-watcher';
+import { until as waitUntil } from '../../../test/support/until';
+
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
+  waitUntil(what, check, timeoutMs, 20);
 
 // The event streams' reader on the real Redis, fed by the workers' own writers (file deltas and
 // status views, each announced on the job-events channel).
@@ -45,14 +49,6 @@ afterEach(async () => {
 async function readerRoundTrips(): Promise<number> {
   const metric = await registry.getSingleMetric('vectort_store_round_trips_total')!.get();
   return metric.values.reduce((n, v) => n + v.value, 0);
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const status = (jobId: string, s: string, progress: number) =>
