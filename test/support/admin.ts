@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { createUserDocumentLock } from '@vectort/shared';
+import { createUserDocumentLock, createUserPlanMirror } from '@vectort/shared';
 import { createUsersService } from '../../apps/api/src/services/users.service';
 import type { TestApp } from './test-app';
 import type { TestUser } from './users';
@@ -11,7 +11,13 @@ const ROOT = resolve(__dirname, '../..');
 /** Sets the stored admin flag directly, as `npm run admin -- grant` does, for in-process test apps. */
 export async function grantAdmin(app: Pick<TestApp, 'db' | 'redis' | 'config'>, email: string): Promise<void> {
   const lock = createUserDocumentLock(app.redis, app.config.redisKeyPrefix);
-  if (!(await createUsersService(app.db, lock).setAdmin(email, true))) throw new Error(`no user ${email}`);
+  if (
+    !(await createUsersService(app.db, lock, createUserPlanMirror(app.redis, app.config.redisKeyPrefix)).setAdmin(
+      email,
+      true,
+    ))
+  )
+    throw new Error(`no user ${email}`);
 }
 
 /** Registers an account and makes it an admin through the stored flag. */

@@ -10,6 +10,7 @@ import {
   createJobViewCache,
   createMetrics,
   createUserDocumentLock,
+  createUserPlanMirror,
   generatorVersion,
   type Config,
   type ErrorReporter,
@@ -80,7 +81,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
 
   const userLock = createUserDocumentLock(redis, config.redisKeyPrefix);
-  const users = createUsersService(db, userLock);
+  const plans = createUserPlanMirror(redis, config.redisKeyPrefix);
+  const users = createUsersService(db, userLock, plans);
   const store = createGenerationStore({
     db,
     redis,
@@ -114,6 +116,7 @@ export function createApp(deps: AppDeps): Express {
     costCredits: config.generationCostCredits,
     generatorVersion: generatorVersion(config.llm),
     hitCeiling,
+    plans,
   });
   const auth = requireAuth(tokens, users, revocations);
   const metrics = createMetrics(deps.metrics);
@@ -157,6 +160,7 @@ export function createApp(deps: AppDeps): Express {
       authenticate: authenticate(tokens, revocations),
       cacheRequests: metrics.cacheRequests,
       users,
+      plans,
       projects,
       generations,
       idempotency: createIdempotencyService(redis, config.redisKeyPrefix),

@@ -1,9 +1,11 @@
 import { ObjectId } from 'mongodb';
 import request from 'supertest';
-import type { Plan } from '@vectort/shared';
+import { createUserPlanMirror, type Plan } from '@vectort/shared';
 import { registerAdmin } from '../../../test/support/admin';
 import { createProject, generate } from '../../../test/support/http';
+import { mongoCommandsDuring } from '../../../test/support/mongo-commands';
 import { startTestApp, type TestApp } from '../../../test/support/test-app';
+import { until } from '../../../test/support/until';
 import { bearer, registerUser, type TestUser } from '../../../test/support/users';
 
 // No worker runs here: every accepted miss stays queued, which is all the limiter needs.
@@ -124,6 +126,57 @@ it('applies a plan change to the running window: a free user upgraded to starter
   // 11 counted so far (the refused one too): 19 more fit in starter's 30.
   const after = await misses(u, projectId, 20, 'after-upgrade');
   expect(after).toEqual([...Array(19).fill(202), 429]);
+});
+
+describe("the plan's Redis mirror", () => {
+  /** The MongoDB commands one miss submit sends, by collection. */
+  const commandsOfOneMiss = (u: TestUser, projectId: string, label: string) =>
+    mongoCommandsDuring(app.db, async () => {
+      expect((await generate(app.baseUrl, u.token, projectId, { description: label })).status).toBe(202);
+    });
+  const planKey = (u: TestUser) => `${app.config.redisKeyPrefix}:user-plan:${u.id}`;
+  const readsUser = (commands: string[]) => commands.filter((c) => c === 'find users').length;
+
+  it('spares a miss the user read once the first miss has mirrored the plan', async () => {
+    const u = await registerUser(app.baseUrl, 'mirror');
+    const projectId = await createProject(app.baseUrl, u.token);
+    await app.redis.del(planKey(u));
+    expect(readsUser(await commandsOfOneMiss(u, projectId, 'mirror miss 1'))).toBe(1);
+    await until('the plan mirrored', async () => (await app.redis.get(planKey(u))) === 'free');
+    expect(await app.redis.ttl(planKey(u))).toBeGreaterThan(0);
+    const second = await commandsOfOneMiss(u, projectId, 'mirror miss 2');
+    expect(readsUser(second)).toBe(0);
+    // The balance is still checked, by the reservation's conditional update of the user.
+    expect(second.filter((c) => /^(update|findAndModify) users$/.test(c))).toHaveLength(1);
+  });
+
+  it('follows a plan change at once, and a fill from an older read does not undo it', async () => {
+    const u = await registerUser(app.baseUrl, 'mirror-change');
+    const projectId = await createProject(app.baseUrl, u.token);
+    expect(await misses(u, projectId, 1, 'mirror-change-before')).toEqual([202]);
+    await until('the plan mirrored', async () => (await app.redis.get(planKey(u))) === 'free');
+    await request(app.baseUrl)
+      .patch(`/api/admin/users/${u.id}`)
+      .set(...bearer(admin))
+      .send({ plan: 'enterprise' })
+      .expect(200);
+    expect(await app.redis.get(planKey(u))).toBe('enterprise');
+    // A submit that read the user before the change fills only where nothing is mirrored.
+    await createUserPlanMirror(app.redis, app.config.redisKeyPrefix).fill(new ObjectId(u.id), 'free');
+    expect(await app.redis.get(planKey(u))).toBe('enterprise');
+    // Enterprise is unlimited: no RateLimit header, where the free plan's limiter sets one.
+    const res = await generate(app.baseUrl, u.token, projectId, { description: 'mirror-change-after' });
+    expect(res.status).toBe(202);
+    expect(res.headers.ratelimit).toBeUndefined();
+  });
+
+  it('ignores a mirrored value that is not a plan and reads the user instead', async () => {
+    const u = await registerUser(app.baseUrl, 'mirror-junk');
+    const projectId = await createProject(app.baseUrl, u.token);
+    await app.redis.set(planKey(u), 'platinum');
+    const commands = await commandsOfOneMiss(u, projectId, 'mirror-junk miss');
+    expect(readsUser(commands)).toBe(1);
+  });
 });
 
 it('counts 429s of the IP-keyed limiters as plan "anonymous"', async () => {

@@ -3,6 +3,7 @@ import {
   Collections,
   createCreditsLedger,
   createUserDocumentLock,
+  createUserPlanMirror,
   type LedgerEntryDocument,
   type UserDocument,
 } from '@vectort/shared';
@@ -33,7 +34,7 @@ it('debits beside admin plan changes, logouts and password changes all stay in t
   const registered = await registerUser(app.baseUrl, 'locked');
   const userId = new ObjectId(registered.id);
   const lock = createUserDocumentLock(app.redis, app.config.redisKeyPrefix);
-  const users = createUsersService(app.db, lock);
+  const users = createUsersService(app.db, lock, createUserPlanMirror(app.redis, app.config.redisKeyPrefix));
   const revocations = createTokenRevocations({
     db: app.db,
     redis: app.redis,

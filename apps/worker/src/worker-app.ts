@@ -23,6 +23,7 @@ import { createGenerateProcessor } from './processors/generate.processor';
 import type { GenerationJobDeps } from './processors/generation-job';
 import { createJobRecord } from './processors/job-record';
 import { createLeaseManager } from './processors/llm-lease';
+import { startColdIndexRefresh } from './processors/refresh-cold-index';
 import { startRequeueLoop } from './processors/requeue-lost-jobs';
 import { createWebhookEnqueuer } from './webhooks/enqueue-webhook';
 import { webhookWorkerSettings } from './webhooks/webhook-backoff';
@@ -177,12 +178,13 @@ export function createWorkers(deps: WorkerDeps): Workers {
     staleAfterMs: config.jobRequeueAfterMs,
     intervalMs: Math.max(500, Math.floor(config.jobRequeueAfterMs / 2)),
   });
+  const stopColdIndex = startColdIndexRefresh({ store, logger });
 
   return {
     workers,
     async close() {
       stopSweep();
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), stopColdIndex()]);
       cancels.close();
     },
   };

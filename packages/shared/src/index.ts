@@ -24,6 +24,7 @@ export * from './domain/job';
 export * from './domain/credits';
 export * from './domain/credits-ledger';
 export * from './domain/user-document-lock';
+export * from './domain/user-plan-mirror';
 export * from './queues/queue-contract';
 export * from './queues/job-events';
 export * from './domain/generation-store';

@@ -7,6 +7,7 @@ import {
   createMongo,
   createRedis,
   createUserDocumentLock,
+  createUserPlanMirror,
   loadConfig,
   loadDotenv,
   redact,
@@ -30,7 +31,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     await waitForRedis(redis);
     const lock = createUserDocumentLock(redis, config.redisKeyPrefix);
-    const result = await createUsersService(mongo.db, lock).setAdmin(email, action === 'grant');
+    const result = await createUsersService(
+      mongo.db,
+      lock,
+      createUserPlanMirror(redis, config.redisKeyPrefix),
+    ).setAdmin(email, action === 'grant');
     if (!result) {
       process.stderr.write(`admin: no account with email ${email}; nothing changed\n`);
       return 1;

@@ -1,5 +1,5 @@
 import type { ObjectId } from 'mongodb';
-import type { Logger, UserDocument } from '@vectort/shared';
+import type { Logger, Plan, UserDocument } from '@vectort/shared';
 import type { PendingAuthCheck } from '../services/token-revocations';
 import type { TokenClaims } from '../services/token.service';
 
@@ -20,6 +20,8 @@ declare global {
       authCheck?: PendingAuthCheck;
       /** The authenticated user, set by `requireAuth` or `loadUser`. */
       user?: UserDocument;
+      /** The user's plan when the user itself was not read (a miss submit found it mirrored in Redis). */
+      plan?: Plan;
       /** The matched route's template (`/api/projects/:id`), set by `recordRoute`. */
       routeTemplate?: string;
     }

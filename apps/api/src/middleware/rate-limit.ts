@@ -22,10 +22,13 @@ export function rateLimitedCounter(registry: Registry): RateLimitedCounter {
   });
 }
 
-/** Keys a limiter by the authenticated user; the limiter must run after the user is loaded. */
+/** Keys a limiter by the authenticated user; the limiter must run after authentication. */
 export function userKey(req: Request): string {
-  return req.user!._id.toHexString();
+  return (req.user?._id ?? req.userId)!.toHexString();
 }
+
+/** The authenticated user's plan: from the user read for this request, or from its Redis mirror. */
+const planOf = (req: Request): Plan | undefined => req.user?.plan ?? req.plan;
 
 export interface LimiterOptions {
   redis: Redis;
@@ -64,7 +67,7 @@ export function createLimiter(options: LimiterOptions): RequestHandler {
     keyGenerator: options.keyGenerator ?? ((req) => ipKeyGenerator(req.ip ?? 'unknown', 56)),
     skip: options.skip,
     handler: (req, res, next) => {
-      options.rateLimited?.inc({ route: options.name, plan: req.user?.plan ?? 'anonymous' });
+      options.rateLimited?.inc({ route: options.name, plan: planOf(req) ?? 'anonymous' });
       const resetTime = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;
       const retryAfter = resetTime
         ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000))
@@ -96,8 +99,8 @@ export interface PlanLimiterOptions {
 
 /**
  * A per-user limiter whose figure depends on the user's plan (API.md, "Rate limits"). It reads
- * `req.user`, so it runs after `requireAuth` (or `loadUser`); a plan change applies on the
- * next request, within the same window.
+ * `req.plan` or `req.user`, so it runs after `requireAuth` (or `loadUser`, or the plan's Redis
+ * mirror); a plan change applies on the next request, within the same window.
  */
 export function createPlanLimiter(options: PlanLimiterOptions): RequestHandler {
   const { perMinute } = options;
@@ -106,14 +109,14 @@ export function createPlanLimiter(options: PlanLimiterOptions): RequestHandler {
     keyPrefix: options.keyPrefix,
     name: options.name,
     windowMs: 60_000,
-    limit: (req) => perMinute[req.user!.plan] ?? Number.MAX_SAFE_INTEGER,
+    limit: (req) => perMinute[planOf(req)!] ?? Number.MAX_SAFE_INTEGER,
     keyGenerator: userKey,
-    skip: (req) => perMinute[req.user!.plan] === null,
+    skip: (req) => perMinute[planOf(req)!] === null,
     rateLimited: options.rateLimited,
   });
   return (req, res, next) => {
     // A wiring mistake, not an outage: let it be a 500 rather than the limiter's 503.
-    if (!req.user) throw new Error(`plan limiter "${options.name}" runs before the user is loaded`);
+    if (!planOf(req)) throw new Error(`plan limiter "${options.name}" runs before the user's plan is known`);
     limiter(req, res, next);
   };
 }

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import type { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import {
@@ -7,7 +7,7 @@ import {
   assertWebhookUrlAllowed,
   toGenerationView,
   type Metrics,
-  type UserDocument,
+  type UserPlanMirror,
 } from '@vectort/shared';
 import { parseObjectId } from '../http/object-id';
 import { paginationQuery } from '../http/pagination';
@@ -20,6 +20,7 @@ import type { GenerationsService } from '../services/generations.service';
 import { RateLimitedError } from '../services/hit-ceiling';
 import { fingerprintOf, type IdempotencyService, type StoredResponse } from '../services/idempotency.service';
 import type { ProjectOwners } from '../services/project-owners';
+import type { Submitter } from '../services/paid-job';
 import type { ProjectsService } from '../services/projects.service';
 import type { UsersService } from '../services/users.service';
 
@@ -28,6 +29,8 @@ export interface GenerateRoutesDeps {
   /** Token check only: the submit route loads the user on misses alone. */
   authenticate: RequestHandler;
   users: UsersService;
+  /** The users' plans mirrored in Redis: filled here after a user read, read by the cache probe. */
+  plans: UserPlanMirror;
   projects: ProjectsService;
   generations: GenerationsService;
   idempotency: IdempotencyService;
@@ -65,6 +68,13 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
   const body = generateBody(deps.allowPrivateWebhooks);
 
   /** A replayed hit's generation, read again (404 once the project is deleted). */
+  /** The user read from MongoDB (401 when gone), its plan then mirrored for the next miss. */
+  const readSubmitter = async (req: Request): Promise<Submitter> => {
+    const user = await loadUser(req, deps.users);
+    void deps.plans.fill(user._id, user.plan);
+    return user;
+  };
+
   const readGeneration = async (userId: ObjectId, generationId: string) =>
     toGenerationView(await deps.generations.get(userId, parseObjectId(generationId, 'Generation')), {
       withFiles: true,
@@ -95,15 +105,16 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
 
     let response: StoredResponse;
     try {
-      // On a likely miss the user (plan, credits) is read while the cache's MongoDB tier is.
-      let userLoad: Promise<UserDocument> | undefined;
+      // On a likely miss the plan is known: mirrored in Redis (the probe read it), or the user is
+      // read from MongoDB while the cache's MongoDB tier is.
+      let submitter: Promise<Submitter> | undefined;
       const hit = await deps.generations.tryCache(
         userId,
         projectId,
         input,
-        () => {
-          userLoad = loadUser(req, deps.users);
-          userLoad.catch(() => undefined);
+        (mirroredPlan) => {
+          submitter = mirroredPlan ? Promise.resolve({ _id: userId, plan: mirroredPlan }) : readSubmitter(req);
+          submitter.catch(() => undefined);
         },
         req.authCheck,
       );
@@ -111,7 +122,8 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
       if (hit) {
         response = cachedHitResponse(hit);
       } else {
-        const user = await (userLoad ?? loadUser(req, deps.users));
+        const user = await (submitter ?? readSubmitter(req));
+        req.plan = user.plan;
         await runMiddleware(deps.generateLimiter, req, res);
         const jobId = await deps.generations.enqueue(user, projectId, input, req.id);
         req.log.info('generation_queued', {

@@ -19,10 +19,9 @@ import {
   type GenerationStore,
   type GenerationView,
   type JobDocument,
-  type UserDocument,
 } from '@vectort/shared';
 import type { JobsService } from './jobs.service';
-import { submitPaidJob } from './paid-job';
+import { submitPaidJob, type Submitter } from './paid-job';
 
 export interface EditRequest {
   instruction: string;
@@ -39,7 +38,7 @@ export interface EditsService {
   tryCache(parent: GenerationDocument, key: string, req: EditRequest): Promise<GenerationView | null>;
   /** Reserves the credits (402 when short) and enqueues an edit job. */
   enqueue(
-    user: UserDocument,
+    user: Submitter,
     parent: GenerationDocument,
     key: string,
     req: EditRequest,
@@ -98,7 +97,8 @@ export function createEditsService(deps: EditsServiceDeps): EditsService {
     async tryCache(parent, key, req) {
       const probe = await deps.store.probe(key, parent.project_id);
       if (probe.output && probe.copy) return withFiles(probe.copy, probe.output);
-      const output = probe.output ?? (await deps.store.lookupCold(key));
+      // MongoDB's tier is asked unless the probe's index says it has no entry for the key.
+      const output = probe.output ?? (probe.coldTier === 'absent' ? null : await deps.store.lookupCold(key));
       if (!output) return null;
       // The same edit of identical code elsewhere: a new version of this project with its files.
       const copy = await deps.store.ensureProjectCopy({

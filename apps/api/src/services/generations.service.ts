@@ -10,13 +10,14 @@ import {
   type GenerateJobPayload,
   type GenerationDocument,
   type GenerationStore,
+  type Plan,
   type ProjectType,
-  type UserDocument,
+  type UserPlanMirror,
 } from '@vectort/shared';
 import { page } from '../http/pagination';
 import type { HitCeiling } from './hit-ceiling';
 import type { JobsService } from './jobs.service';
-import { submitPaidJob } from './paid-job';
+import { submitPaidJob, type Submitter } from './paid-job';
 import type { PendingAuthCheck } from './token-revocations';
 import type { ProjectOwners } from './project-owners';
 
@@ -39,16 +40,18 @@ export interface GenerationsService {
    * Checks that the project is the user's (404 otherwise) and answers from the cache when it
    * can: free, and on the hot path without touching MongoDB. `null` is a miss. The token's
    * revocation check (`authCheck`) is settled with the same Redis read, before anything else.
+   * `onColdPath` runs once the answer is likely a miss, with the user's plan when the same read
+   * found it mirrored in Redis (null: read the user).
    */
   tryCache(
     userId: ObjectId,
     projectId: ObjectId,
     req: GenerateRequest,
-    onColdPath?: () => void,
+    onColdPath?: (mirroredPlan: Plan | null) => void,
     authCheck?: PendingAuthCheck,
   ): Promise<CacheHit | null>;
   /** Reserves the credits (402 when short) and enqueues a generate job. */
-  enqueue(user: UserDocument, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
+  enqueue(user: Submitter, projectId: ObjectId, req: GenerateRequest, requestId: string): Promise<string>;
   list(
     userId: ObjectId,
     projectId: ObjectId,
@@ -68,6 +71,8 @@ export interface GenerationsServiceDeps {
   generatorVersion: string;
   /** The per-user ceiling on cache hits (`RATE_LIMIT_HITS_PER_MINUTE`). @defaultValue none */
   hitCeiling?: HitCeiling;
+  /** Where the probe finds the user's plan, for a miss that then needs no user read. @defaultValue none */
+  plans?: UserPlanMirror;
 }
 
 export function createGenerationsService(deps: GenerationsServiceDeps): GenerationsService {
@@ -78,25 +83,27 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       const key = cacheKey(req, deps.generatorVersion);
       if (req.force_regenerate) {
         await authCheck?.settleAlone();
-        onColdPath?.();
+        onColdPath?.(null);
         await deps.owners.assertOwner(userId, projectId);
         return null;
       }
       const authKeys = authCheck?.keys ?? [];
+      const planKey = deps.plans?.key(userId);
       const probe = await deps.store.probe(
         key,
         projectId,
-        [deps.owners.redisKey(projectId), ...authKeys],
+        [deps.owners.redisKey(projectId), ...authKeys, ...(planKey ? [planKey] : [])],
         deps.hitCeiling?.counter(userId),
       );
-      await authCheck?.settle(probe.also.slice(1));
+      await authCheck?.settle(probe.also.slice(1, 1 + authKeys.length));
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
       deps.hitCeiling?.check(probe.hits);
       if (probe.entry && probe.copy)
         return { generationId: probe.copy.view.id, json: withFilesJson(probe.copy, probe.entry.filesJson) };
       // Off the hot path now: let the caller start what a miss will need meanwhile.
-      if (!probe.entry) onColdPath?.();
-      const output = probe.output ?? (await deps.store.lookupCold(key));
+      if (!probe.entry) onColdPath?.(deps.plans?.parse(probe.also[1 + authKeys.length]) ?? null);
+      // MongoDB's tier is asked unless the probe's index says it has no entry for the key.
+      const output = probe.output ?? (probe.coldTier === 'absent' ? null : await deps.store.lookupCold(key));
       if (!output) return null;
       // A hit from MongoDB's tier: the probe saw no entry, so it did not count this one.
       if (!probe.entry) await deps.hitCeiling?.take(userId);

@@ -16,10 +16,16 @@ import type { JobsService } from './jobs.service';
  */
 const UNDO_TIMEOUT_MS = 30_000;
 
+/**
+ * What a paid submit needs of its user: the id and the plan (the balance is checked by the
+ * reservation itself). The plan may come from its Redis mirror rather than the user document.
+ */
+export type Submitter = Pick<UserDocument, '_id' | 'plan'>;
+
 /** A job that calls the model: what {@link submitPaidJob} records, reserves and enqueues. */
 export interface PaidJob<Q extends 'generate' | 'edit'> {
   queue: Q;
-  user: UserDocument;
+  user: Submitter;
   jobId: ObjectId;
   projectId: ObjectId;
   webhookUrl: string | null;

@@ -10,6 +10,7 @@ import {
   type Plan,
   type UserDocument,
   type UserDocumentLock,
+  type UserPlanMirror,
 } from '@vectort/shared';
 
 const signupKey = (userId: ObjectId) => `signup:${userId.toHexString()}`;
@@ -39,8 +40,11 @@ export interface UsersService {
   setPassword(id: ObjectId, password: string): Promise<void>;
 }
 
-/** `lock` orders every write of a user's document with the credits ledger's (see UserDocumentLock). */
-export function createUsersService(db: Db, lock: UserDocumentLock): UsersService {
+/**
+ * `lock` orders every write of a user's document with the credits ledger's (see
+ * UserDocumentLock); `plans` is the Redis mirror of each user's plan, set on every plan change.
+ */
+export function createUsersService(db: Db, lock: UserDocumentLock, plans: UserPlanMirror): UsersService {
   const users = db.collection<UserDocument>(Collections.users);
   const ledger = db.collection<LedgerEntryDocument>(Collections.creditLedger);
   // Verifying against a real hash when the email is unknown keeps login time from telling which emails exist.
@@ -95,13 +99,16 @@ export function createUsersService(db: Db, lock: UserDocumentLock): UsersService
     },
 
     async adminUpdate(id, changes) {
-      const before = await lock.run(id, () =>
-        users.findOneAndUpdate(
+      const before = await lock.run(id, async () => {
+        const found = await users.findOneAndUpdate(
           { _id: id },
           { $set: { ...changes, updated_at: new Date() } },
           { returnDocument: 'before' },
-        ),
-      );
+        );
+        // Still under the lock, after the write: a miss submit reads the plan from here.
+        if (found && changes.plan) await plans.write(id, changes.plan);
+        return found;
+      });
       if (!before) throw new NotFoundError('User');
       // An absolute balance set by an admin still shows in the ledger as the difference it made.
       if (changes.credits !== undefined && changes.credits !== before.credits) {

@@ -66,9 +66,18 @@ export interface HitTally {
   resetMs: number;
 }
 
+/**
+ * What the cold-tier index says of a key the probe found no hot entry for: `absent` (MongoDB's
+ * tier has no entry for it: a miss, without asking MongoDB), `maybe` (ask MongoDB), `unknown`
+ * (the index is not built, or was not asked: ask MongoDB).
+ */
+export type ColdTierHint = 'absent' | 'maybe' | 'unknown';
+
 /** What {@link GenerationStore.probe} read. */
 export interface Probe {
   entry: HotEntry | null;
+  /** When `entry` is null: whether MongoDB's tier may hold the key. */
+  coldTier: ColdTierHint;
   /** The entry's whole output, parsed when first read. */
   readonly output: CachedOutput | null;
   copy: ProjectCopy | null;
@@ -80,21 +89,68 @@ export interface Probe {
 export const MAX_COPY_POINTERS_PER_USER = 1000;
 
 /**
- * MGET of KEYS[2..], and when KEYS[2] (the entry) exists, INCR of the counter KEYS[1], whose
- * window of ARGV[1] ms starts at its first hit. One round trip, like the plain MGET.
+ * The cache key index of MongoDB's tier, in Redis: a Bloom filter over every key the tier holds,
+ * so a miss is known to be one in the probe's own round trip instead of by asking MongoDB (the
+ * miss submit's budget, DESIGN.md: auth + limiter + reserve + enqueue, ≤ 3 MongoDB commands).
+ * Bits are only ever set: by every write of a tier entry (in the Redis MULTI that fills the hot
+ * entry; a job whose MULTI failed is retried and writes them again), by a cold lookup that finds
+ * one, and by the workers' rebuild from the tier itself, which marks the index complete for a day
+ * ({@link GenerationStore.refreshColdIndex}). Until it is complete, or when Redis lost it, the
+ * probe says `unknown` and MongoDB is asked as before. A set bit of a deleted entry only costs a
+ * MongoDB read. 2^25 bits (4 MiB) and 7 probes: a false "maybe" 1 time in 2,000 at a million keys,
+ * 1 in 100 at 3.5 million; a false "absent" never, while the index is complete.
  */
-const PROBE_COUNTING = redisScript(`
-local values = redis.call('MGET', unpack(KEYS, 2))
-local count, ttl = 0, 0
+const COLD_INDEX_BITS = 2 ** 25;
+const COLD_INDEX_PROBES = 7;
+/** How long a rebuilt index counts as complete; workers rebuild it (adding bits) before that. */
+const COLD_INDEX_COMPLETE_SECONDS = 24 * 3600;
+/** A worker refreshes the index once less than this is left of its day. */
+const COLD_INDEX_REFRESH_BEFORE_SECONDS = 3600;
+/** The rebuild's claim: one worker at a time, taken over if its worker dies. */
+const COLD_INDEX_CLAIM_SECONDS = 600;
+
+/** The index's bit offsets for `key` (a SHA-256 hex cache key); null for any other key. */
+export function coldIndexOffsets(key: string): number[] | null {
+  if (!/^[0-9a-f]{64}$/.test(key)) return null;
+  const offsets: number[] = [];
+  for (let i = 0; i < COLD_INDEX_PROBES; i++) offsets.push(parseInt(key.slice(i * 7, i * 7 + 7), 16) % COLD_INDEX_BITS);
+  return offsets;
+}
+
+/**
+ * MGET of the value keys, in one round trip. ARGV[1]: the hit counter's window in ms (0: no
+ * counter); ARGV[2]: 1 when the cold-tier index is asked; ARGV[3..]: the key's index offsets.
+ * KEYS: the counter (when counting), the index and its completeness marker (when asked), then the
+ * value keys, the hot entry first. When the entry exists and a counter is given, INCR of the
+ * counter, whose window starts at its first hit; when it does not and the index is asked and
+ * complete, whether every offset's bit is set. Returns {count, ttl, cold (0 absent, 1 maybe,
+ * 2 unknown), values...}.
+ */
+const PROBE = redisScript(`
+local window = tonumber(ARGV[1])
+local first = 1
+local counter, index, complete
+if window > 0 then counter = KEYS[1]; first = 2 end
+if ARGV[2] == '1' then index = KEYS[first]; complete = KEYS[first + 1]; first = first + 2 end
+local values = redis.call('MGET', unpack(KEYS, first))
+local count, ttl, cold = 0, 0, 2
 if values[1] then
-  count = redis.call('INCR', KEYS[1])
-  ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then
-    ttl = tonumber(ARGV[1])
-    redis.call('PEXPIRE', KEYS[1], ttl)
+  if counter then
+    count = redis.call('INCR', counter)
+    ttl = redis.call('PTTL', counter)
+    if ttl < 0 then
+      ttl = window
+      redis.call('PEXPIRE', counter, ttl)
+    end
   end
+elseif index and redis.call('EXISTS', complete) == 1 then
+  cold = 0
+  for i = 3, #ARGV do
+    if redis.call('GETBIT', index, ARGV[i]) == 0 then return {count, ttl, cold, unpack(values)} end
+  end
+  cold = 1
 end
-return {count, ttl, unpack(values)}
+return {count, ttl, cold, unpack(values)}
 `);
 
 /** The view with the output's files: what a cache hit answers. */
@@ -167,6 +223,11 @@ export interface GenerationStore {
    * comes as read (`entry`, its files unparsed); `output` parses it on first use.
    */
   probe(key: string, projectId: ObjectId, alsoRead?: string[], countHit?: HitCount): Promise<Probe>;
+  /**
+   * Rebuilds the cold-tier index from MongoDB's tier when it is not complete or its day is nearly
+   * over (one caller at a time across processes); returns whether this call rebuilt it.
+   */
+  refreshColdIndex(): Promise<boolean>;
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
   lookup(key: string): Promise<CachedOutput | null>;
   /** The Redis tier alone. */
@@ -223,6 +284,14 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   const entryKey = (key: string) => `${keyPrefix}:cache:${key}`;
   const pointerKey = (key: string, projectId: ObjectId) =>
     `${keyPrefix}:cache:${key}:project:${projectId.toHexString()}`;
+  const coldIndexKey = `${keyPrefix}:cache-index:cold`;
+  const coldIndexCompleteKey = `${keyPrefix}:cache-index:cold:complete`;
+  const coldIndexClaimKey = `${keyPrefix}:cache-index:cold:rebuilding`;
+  /** Queues the index bits of `key` on `batch`. */
+  const indexColdKey = (batch: ChainableCommander, key: string) => {
+    for (const offset of coldIndexOffsets(key) ?? []) batch.setbit(coldIndexKey, offset, 1);
+    return batch;
+  };
 
   function outputOf(g: GenerationDocument): CachedOutput {
     return {
@@ -271,22 +340,20 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   /** After a generation is stored: its project points at it, and the cache answers with it. */
   async function publish(saved: GenerationDocument, newKey = false): Promise<ProjectCopy> {
     const copy = copyOf(saved);
+    // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
+    const ownOutput = saved.source_generation_id === saved._id.toHexString();
+    const fill = redis
+      .multi()
+      .set(entryKey(saved.cache_key), entryValue(outputOf(saved)), 'EX', ttlSeconds)
+      .set(pointerKey(saved.cache_key, saved.project_id), JSON.stringify(copy), 'EX', ttlSeconds);
+    if (ownOutput) indexColdKey(fill, saved.cache_key);
     await Promise.all([
-      // A model's output becomes what the key's MongoDB tier answers; copies only point at one.
-      saved.source_generation_id === saved._id.toHexString()
-        ? pointEntryAt(saved.cache_key, saved._id, newKey)
-        : undefined,
+      ownOutput ? pointEntryAt(saved.cache_key, saved._id, newKey) : undefined,
       projects.updateOne(
         { _id: saved.project_id },
         { $set: { latest_generation_id: saved._id, updated_at: new Date() } },
       ),
-      trackCopyPointer(
-        redis
-          .multi()
-          .set(entryKey(saved.cache_key), entryValue(outputOf(saved)), 'EX', ttlSeconds)
-          .set(pointerKey(saved.cache_key, saved.project_id), JSON.stringify(copy), 'EX', ttlSeconds),
-        saved,
-      ).exec(),
+      trackCopyPointer(fill, saved).exec(),
     ]);
     return copy;
   }
@@ -301,29 +368,24 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     const latest = entry && (await generations.findOne({ _id: entry.generation_id }));
     if (!latest) return null;
     const output = outputOf(latest);
-    await redis.set(entryKey(key), entryValue(output), 'EX', ttlSeconds);
+    await indexColdKey(redis.multi().set(entryKey(key), entryValue(output), 'EX', ttlSeconds), key).exec();
     return output;
   }
 
   return {
     async probe(key, projectId, alsoRead = [], countHit) {
       const keys = [entryKey(key), pointerKey(key, projectId), ...alsoRead];
-      let hits: HitTally | undefined;
-      let values: (Buffer | null)[];
+      const offsets = coldIndexOffsets(key);
       // As bytes: a hit copies the entry's files into its answer as they are.
-      if (countHit) {
-        const reply = (await PROBE_COUNTING.runBuffer(redis, [countHit.key, ...keys], [countHit.windowMs])) as [
-          number,
-          number,
-          ...(Buffer | null)[],
-        ];
-        const [count, resetMs, ...read] = reply;
-        // One value per key read (missing keys come back as nulls).
-        values = keys.map((_, i) => read[i] ?? null);
-        if (count > 0) hits = { count, resetMs };
-      } else {
-        values = await redis.mgetBuffer(...keys);
-      }
+      const reply = (await PROBE.runBuffer(
+        redis,
+        [...(countHit ? [countHit.key] : []), ...(offsets ? [coldIndexKey, coldIndexCompleteKey] : []), ...keys],
+        [countHit?.windowMs ?? 0, offsets ? 1 : 0, ...(offsets ?? [])],
+      )) as [number, number, number, ...(Buffer | null)[]];
+      const [count, resetMs, cold, ...read] = reply;
+      // One value per key read (missing keys come back as nulls).
+      const values = keys.map((_, i) => read[i] ?? null);
+      const hits: HitTally | undefined = count > 0 ? { count, resetMs } : undefined;
       const [entryRaw, pointer, ...also] = values;
       const entry = entryRaw ? readEntry(entryRaw) : null;
       const copy = pointer ? (JSON.parse(pointer.toString('utf8')) as ProjectCopy) : null;
@@ -337,7 +399,35 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         copy: entry && copy?.source_generation_id === entry.meta.source_generation_id ? copy : null,
         also: also.map((value) => value?.toString('utf8') ?? null),
         hits,
+        coldTier: entry ? 'unknown' : cold === 0 ? 'absent' : cold === 1 ? 'maybe' : 'unknown',
       };
+    },
+
+    async refreshColdIndex() {
+      const left = await redis.ttl(coldIndexCompleteKey);
+      if (left > COLD_INDEX_REFRESH_BEFORE_SECONDS) return false;
+      if ((await redis.set(coldIndexClaimKey, '1', 'EX', COLD_INDEX_CLAIM_SECONDS, 'NX')) !== 'OK') return false;
+      try {
+        // Every key the tier holds now; entries written meanwhile set their own bits.
+        const cursor = cacheEntries.find({}, { projection: { _id: 1 } }).batchSize(1000);
+        const send = async (batch: ChainableCommander) => {
+          const failed = ((await batch.exec()) ?? []).find(([err]) => err);
+          if (failed) throw failed[0];
+        };
+        let batch = redis.pipeline();
+        let queued = 0;
+        for await (const entry of cursor) {
+          indexColdKey(batch, entry._id);
+          if (++queued % 1000 === 0) {
+            await send(batch);
+            batch = redis.pipeline();
+          }
+        }
+        await send(batch.set(coldIndexCompleteKey, String(queued), 'EX', COLD_INDEX_COMPLETE_SECONDS));
+        return true;
+      } finally {
+        await redis.del(coldIndexClaimKey);
+      }
     },
 
     lookupHot,
