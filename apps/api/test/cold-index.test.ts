@@ -89,6 +89,17 @@ it("rebuilds from MongoDB's tier what the index never saw, one rebuilder at a ti
   expect((await submit('cold entry 1')).status).toBe(200);
 });
 
+it('reads a lost index as unknown, never as "absent", and rebuilds it at the next check', async () => {
+  await coldOnly('cold entry 3');
+  await store.refreshColdIndex();
+  // Evicted, say: the completeness marker outlived the index it vouched for.
+  await app.redis.del(`${prefix()}:cache-index:cold`);
+  expect((await store.probe(keyOf('cold entry 3'), new ObjectId(user.projectId))).coldTier).toBe('unknown');
+  expect((await submit('cold entry 3')).status).toBe(200);
+  expect(await store.refreshColdIndex()).toBe(true);
+  expect((await store.probe(keyOf('never generated'), new ObjectId(user.projectId))).coldTier).toBe('absent');
+});
+
 it('sets seven bits per key from the key itself, and none for a key that is not a SHA-256', () => {
   const offsets = coldIndexOffsets(keyOf('any app'))!;
   expect(offsets).toHaveLength(7);

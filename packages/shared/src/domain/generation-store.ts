@@ -123,7 +123,8 @@ export function coldIndexOffsets(key: string): number[] | null {
  * KEYS: the counter (when counting), the index and its completeness marker (when asked), then the
  * value keys, the hot entry first. When the entry exists and a counter is given, INCR of the
  * counter, whose window starts at its first hit; when it does not and the index is asked and
- * complete, whether every offset's bit is set. Returns {count, ttl, cold (0 absent, 1 maybe,
+ * complete (its marker and the index itself both there: an evicted index is not read as empty),
+ * whether every offset's bit is set. Returns {count, ttl, cold (0 absent, 1 maybe,
  * 2 unknown), values...}.
  */
 const PROBE = redisScript(`
@@ -143,7 +144,7 @@ if values[1] then
       redis.call('PEXPIRE', counter, ttl)
     end
   end
-elseif index and redis.call('EXISTS', complete) == 1 then
+elseif index and redis.call('EXISTS', complete, index) == 2 then
   cold = 0
   for i = 3, #ARGV do
     if redis.call('GETBIT', index, ARGV[i]) == 0 then return {count, ttl, cold, unpack(values)} end
@@ -404,8 +405,9 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     },
 
     async refreshColdIndex() {
-      const left = await redis.ttl(coldIndexCompleteKey);
-      if (left > COLD_INDEX_REFRESH_BEFORE_SECONDS) return false;
+      const [left, present] = await Promise.all([redis.ttl(coldIndexCompleteKey), redis.exists(coldIndexKey)]);
+      // A lost index (evicted, say) is rebuilt at once; so is an empty one, which costs nothing.
+      if (left > COLD_INDEX_REFRESH_BEFORE_SECONDS && present) return false;
       if ((await redis.set(coldIndexClaimKey, '1', 'EX', COLD_INDEX_CLAIM_SECONDS, 'NX')) !== 'OK') return false;
       try {
         // Every key the tier holds now; entries written meanwhile set their own bits.
