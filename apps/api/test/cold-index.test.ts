@@ -45,7 +45,7 @@ async function coldOnly(description: string): Promise<void> {
 }
 
 it('asks MongoDB on a miss until the index is complete, then only for keys it may hold', async () => {
-  await app.redis.del(`${prefix()}:cache-index:cold:complete`);
+  await app.redis.del(`${prefix()}:cache-index:cold`, `${prefix()}:cache-index:cold:rebuilt`);
   const before = await mongoCommandsDuring(app.db, async () => expect((await submit('cold miss 1')).status).toBe(202));
   expect(asksTier(before)).toBe(1);
 
@@ -76,26 +76,30 @@ it('a steady miss submit sends three MongoDB commands: the job record, the reser
 it("rebuilds from MongoDB's tier what the index never saw, one rebuilder at a time", async () => {
   // An entry written without its bits (by a version before the index, say), then a lost index.
   await coldOnly('cold entry 2');
-  await app.redis.del(`${prefix()}:cache-index:cold`, `${prefix()}:cache-index:cold:complete`);
+  await app.redis.del(`${prefix()}:cache-index:cold`, `${prefix()}:cache-index:cold:rebuilt`);
   expect((await store.probe(keyOf('cold entry 2'), new ObjectId(user.projectId))).coldTier).toBe('unknown');
 
   const rebuilt = await Promise.all([store.refreshColdIndex(), store.refreshColdIndex()]);
   expect(rebuilt.filter(Boolean)).toHaveLength(1);
-  // Complete for a day: the next check leaves it.
+  // Rebuilt for the day: the next check leaves it.
   expect(await store.refreshColdIndex()).toBe(false);
-  expect(await app.redis.ttl(`${prefix()}:cache-index:cold:complete`)).toBeGreaterThan(23 * 3600);
+  expect(await app.redis.ttl(`${prefix()}:cache-index:cold:rebuilt`)).toBeGreaterThan(23 * 3600);
 
   expect((await submit('cold entry 2')).status).toBe(200);
   expect((await submit('cold entry 1')).status).toBe(200);
 });
 
-it('reads a lost index as unknown, never as "absent", and rebuilds it at the next check', async () => {
+it('reads a lost index as unknown, never as "absent", even once writes began it again; the next check rebuilds it', async () => {
   await coldOnly('cold entry 3');
   await store.refreshColdIndex();
-  // Evicted, say: the completeness marker outlived the index it vouched for.
+  // Lost (Redis lost its data, say), then begun again by a few writes: cold entry 3's lookup
+  // sets its own bits, and the rest of the tier's keys are in no bit.
   await app.redis.del(`${prefix()}:cache-index:cold`);
   expect((await store.probe(keyOf('cold entry 3'), new ObjectId(user.projectId))).coldTier).toBe('unknown');
   expect((await submit('cold entry 3')).status).toBe(200);
+  await app.redis.del(`${prefix()}:cache:${keyOf('cold entry 1')}`);
+  expect((await store.probe(keyOf('cold entry 1'), new ObjectId(user.projectId))).coldTier).toBe('unknown');
+  expect((await submit('cold entry 1')).status).toBe(200);
   expect(await store.refreshColdIndex()).toBe(true);
   expect((await store.probe(keyOf('never generated'), new ObjectId(user.projectId))).coldTier).toBe('absent');
 });

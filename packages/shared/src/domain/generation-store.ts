@@ -94,18 +94,23 @@ export const MAX_COPY_POINTERS_PER_USER = 1000;
  * miss submit's budget, DESIGN.md: auth + limiter + reserve + enqueue, ≤ 3 MongoDB commands).
  * Bits are only ever set: by every write of a tier entry (in the Redis MULTI that fills the hot
  * entry; a job whose MULTI failed is retried and writes them again), by a cold lookup that finds
- * one, and by the workers' rebuild from the tier itself, which marks the index complete for a day
- * ({@link GenerationStore.refreshColdIndex}). Until it is complete, or when Redis lost it, the
- * probe says `unknown` and MongoDB is asked as before. A set bit of a deleted entry only costs a
- * MongoDB read. 2^25 bits (4 MiB) and 7 probes: a false "maybe" 1 time in 2,000 at a million keys,
- * 1 in 100 at 3.5 million; a false "absent" never, while the index is complete.
+ * one, and by the workers' rebuild from the tier itself ({@link GenerationStore.refreshColdIndex}),
+ * which then sets the index's own completeness bit, just past the keys' bits: kept in the same
+ * Redis key, it goes wherever the bits go, so an index that was lost and then began again from
+ * a few writes reads as incomplete, never as a set of "absent" answers. Until it is complete the
+ * probe says `unknown` and MongoDB is asked as before. The workers rebuild it once a day as well
+ * (adding bits), which mends what no writer could have marked (an entry written by a version
+ * before the index, say). A set bit of a deleted entry only costs a MongoDB read. 2^25 bits
+ * (4 MiB) and 7 probes: a false "maybe" 1 time in 2,000 at a million keys, 1 in 100 at 3.5
+ * million; a false "absent" never, while the index is complete. Redis must not evict it
+ * (`maxmemory-policy noeviction`, as the queues need anyway).
  */
 const COLD_INDEX_BITS = 2 ** 25;
 const COLD_INDEX_PROBES = 7;
-/** How long a rebuilt index counts as complete; workers rebuild it (adding bits) before that. */
-const COLD_INDEX_COMPLETE_SECONDS = 24 * 3600;
-/** A worker refreshes the index once less than this is left of its day. */
-const COLD_INDEX_REFRESH_BEFORE_SECONDS = 3600;
+/** The bit that says the index holds every key of the tier (set by a rebuild). */
+const COLD_INDEX_COMPLETE_BIT = COLD_INDEX_BITS;
+/** How often the workers rebuild the index from the tier. */
+const COLD_INDEX_REBUILD_SECONDS = 24 * 3600;
 /** The rebuild's claim: one worker at a time, taken over if its worker dies. */
 const COLD_INDEX_CLAIM_SECONDS = 600;
 
@@ -119,20 +124,19 @@ export function coldIndexOffsets(key: string): number[] | null {
 
 /**
  * MGET of the value keys, in one round trip. ARGV[1]: the hit counter's window in ms (0: no
- * counter); ARGV[2]: 1 when the cold-tier index is asked; ARGV[3..]: the key's index offsets.
- * KEYS: the counter (when counting), the index and its completeness marker (when asked), then the
- * value keys, the hot entry first. When the entry exists and a counter is given, INCR of the
- * counter, whose window starts at its first hit; when it does not and the index is asked and
- * complete (its marker and the index itself both there: an evicted index is not read as empty),
- * whether every offset's bit is set. Returns {count, ttl, cold (0 absent, 1 maybe,
+ * counter); ARGV[2]: the index's completeness bit, or 0 when the cold-tier index is not asked;
+ * ARGV[3..]: the key's index offsets. KEYS: the counter (when counting), the index (when asked),
+ * then the value keys, the hot entry first. When the entry exists and a counter is given, INCR of
+ * the counter, whose window starts at its first hit; when it does not and the index is asked and
+ * complete, whether every offset's bit is set. Returns {count, ttl, cold (0 absent, 1 maybe,
  * 2 unknown), values...}.
  */
 const PROBE = redisScript(`
 local window = tonumber(ARGV[1])
 local first = 1
-local counter, index, complete
+local counter, index
 if window > 0 then counter = KEYS[1]; first = 2 end
-if ARGV[2] == '1' then index = KEYS[first]; complete = KEYS[first + 1]; first = first + 2 end
+if ARGV[2] ~= '0' then index = KEYS[first]; first = first + 1 end
 local values = redis.call('MGET', unpack(KEYS, first))
 local count, ttl, cold = 0, 0, 2
 if values[1] then
@@ -144,7 +148,7 @@ if values[1] then
       redis.call('PEXPIRE', counter, ttl)
     end
   end
-elseif index and redis.call('EXISTS', complete, index) == 2 then
+elseif index and redis.call('GETBIT', index, ARGV[2]) == 1 then
   cold = 0
   for i = 3, #ARGV do
     if redis.call('GETBIT', index, ARGV[i]) == 0 then return {count, ttl, cold, unpack(values)} end
@@ -225,8 +229,9 @@ export interface GenerationStore {
    */
   probe(key: string, projectId: ObjectId, alsoRead?: string[], countHit?: HitCount): Promise<Probe>;
   /**
-   * Rebuilds the cold-tier index from MongoDB's tier when it is not complete or its day is nearly
-   * over (one caller at a time across processes); returns whether this call rebuilt it.
+   * Rebuilds the cold-tier index from MongoDB's tier when it is not complete or a day has passed
+   * since its last rebuild (one caller at a time across processes); returns whether this call
+   * rebuilt it.
    */
   refreshColdIndex(): Promise<boolean>;
   /** The cached output for `key`: Redis first, then MongoDB (refilling Redis). */
@@ -286,7 +291,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   const pointerKey = (key: string, projectId: ObjectId) =>
     `${keyPrefix}:cache:${key}:project:${projectId.toHexString()}`;
   const coldIndexKey = `${keyPrefix}:cache-index:cold`;
-  const coldIndexCompleteKey = `${keyPrefix}:cache-index:cold:complete`;
+  const coldIndexRebuiltKey = `${keyPrefix}:cache-index:cold:rebuilt`;
   const coldIndexClaimKey = `${keyPrefix}:cache-index:cold:rebuilding`;
   /** Queues the index bits of `key` on `batch`. */
   const indexColdKey = (batch: ChainableCommander, key: string) => {
@@ -380,8 +385,8 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       // As bytes: a hit copies the entry's files into its answer as they are.
       const reply = (await PROBE.runBuffer(
         redis,
-        [...(countHit ? [countHit.key] : []), ...(offsets ? [coldIndexKey, coldIndexCompleteKey] : []), ...keys],
-        [countHit?.windowMs ?? 0, offsets ? 1 : 0, ...(offsets ?? [])],
+        [...(countHit ? [countHit.key] : []), ...(offsets ? [coldIndexKey] : []), ...keys],
+        [countHit?.windowMs ?? 0, offsets ? COLD_INDEX_COMPLETE_BIT : 0, ...(offsets ?? [])],
       )) as [number, number, number, ...(Buffer | null)[]];
       const [count, resetMs, cold, ...read] = reply;
       // One value per key read (missing keys come back as nulls).
@@ -405,9 +410,11 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     },
 
     async refreshColdIndex() {
-      const [left, present] = await Promise.all([redis.ttl(coldIndexCompleteKey), redis.exists(coldIndexKey)]);
-      // A lost index (evicted, say) is rebuilt at once; so is an empty one, which costs nothing.
-      if (left > COLD_INDEX_REFRESH_BEFORE_SECONDS && present) return false;
+      const [due, complete] = await Promise.all([
+        redis.exists(coldIndexRebuiltKey).then((n) => n === 0),
+        redis.getbit(coldIndexKey, COLD_INDEX_COMPLETE_BIT).then((bit) => bit === 1),
+      ]);
+      if (!due && complete) return false;
       if ((await redis.set(coldIndexClaimKey, '1', 'EX', COLD_INDEX_CLAIM_SECONDS, 'NX')) !== 'OK') return false;
       try {
         // Every key the tier holds now; entries written meanwhile set their own bits.
@@ -425,7 +432,11 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
             batch = redis.pipeline();
           }
         }
-        await send(batch.set(coldIndexCompleteKey, String(queued), 'EX', COLD_INDEX_COMPLETE_SECONDS));
+        await send(
+          batch
+            .setbit(coldIndexKey, COLD_INDEX_COMPLETE_BIT, 1)
+            .set(coldIndexRebuiltKey, String(queued), 'EX', COLD_INDEX_REBUILD_SECONDS),
+        );
         return true;
       } finally {
         await redis.del(coldIndexClaimKey);
