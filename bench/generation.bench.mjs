@@ -308,8 +308,8 @@ try {
   const over = reportRoundTrips(roundTrips, fmt);
   if (store.startsWith('FerretDB')) {
     console.log(
-      'worker job on FerretDB: a job ends with a read and a write by _id (FerretDB v1 pushes down no other filter); ' +
-        'on MongoDB it is one conditional write, one MongoDB command less',
+      'worker job on FerretDB: a job ends with one write by _id that returns the job as it was (FerretDB v1 pushes ' +
+        'down no other filter); on MongoDB it is one conditional write',
     );
   }
   tracer.report();

@@ -3,6 +3,7 @@ import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { Collections, cancelFlagKey, createJobViewCache, type JobDocument } from '@vectort/shared';
 import { createJobRecord, type EndedJob } from '../../src/processors/job-record';
 import { countedRedis } from '../../../../test/support/counted-redis';
+import { mongoCommandsDuring } from '../../../../test/support/mongo-commands';
 import { mongoUrlWithDb, serviceEnv, uniqueName } from '../../../../test/support/services';
 
 // The job's record as the worker writes it: each start counts the attempt in MongoDB (only the
@@ -13,7 +14,7 @@ let redis: Redis;
 const name = uniqueName('jobrecord');
 
 beforeAll(async () => {
-  mongo = await MongoClient.connect(mongoUrlWithDb(serviceEnv().MONGO_URL!, name));
+  mongo = await MongoClient.connect(mongoUrlWithDb(serviceEnv().MONGO_URL!, name), { monitorCommands: true });
   db = mongo.db();
   ({ redis } = await countedRedis());
 });
@@ -68,7 +69,8 @@ it('reports the cancel flag its status writes read on the way', async () => {
   expect(seen).toEqual([[id.toHexString(), true]]);
 });
 
-// Both shapes of the end: one conditional write (MongoDB), a read and a write by `_id` (FerretDB).
+// Both shapes of the end: one conditional write (MongoDB), one write by `_id` that returns the
+// job as it was, putting back an end it overwrote (FerretDB).
 it.each([true, false])(
   'never rewrites a job that already ended, and runs the end hook again with its real end (one write: %s)',
   async (compoundPointFilters) => {
@@ -95,5 +97,17 @@ it.each([true, false])(
     const view = await createJobViewCache(redis, name).get(other.toHexString(), otherDoc!.user_id.toHexString());
     expect(view).toMatchObject({ status: 'completed', progress: 100 });
     expect(ended.map(([, outcome]) => outcome)).toEqual(['cancelled', 'completed']);
+  },
+);
+
+it.each([true, false])(
+  'ends a running job with one MongoDB command (one conditional write: %s)',
+  async (compoundPointFilters) => {
+    const record = createJobRecord(db, redis, name, { compoundPointFilters });
+    const id = await newJob();
+    await record.start(id);
+    const commands = await mongoCommandsDuring(db, () => record.complete(id, { generation: { id: 'z' } }));
+    expect(commands).toEqual(['findAndModify jobs']);
+    expect((await db.collection<JobDocument>(Collections.jobs).findOne({ _id: id }))?.status).toBe('completed');
   },
 );
