@@ -67,7 +67,6 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
   const router = Router();
   const body = generateBody(deps.allowPrivateWebhooks);
 
-  /** A replayed hit's generation, read again (404 once the project is deleted). */
   /** The user read from MongoDB (401 when gone), its plan then mirrored for the next miss. */
   const readSubmitter = async (req: Request): Promise<Submitter> => {
     const user = await loadUser(req, deps.users);
@@ -75,6 +74,7 @@ export function generateRoutes(deps: GenerateRoutesDeps): Router {
     return user;
   };
 
+  /** A replayed hit's generation, read again (404 once the project is deleted). */
   const readGeneration = async (userId: ObjectId, generationId: string) =>
     toGenerationView(await deps.generations.get(userId, parseObjectId(generationId, 'Generation')), {
       withFiles: true,
