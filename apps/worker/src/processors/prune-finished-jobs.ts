@@ -1,5 +1,6 @@
 import { MongoServerError, type Db } from 'mongodb';
 import { Collections, isFerretDb, type JobDocument, type JobStatus, type Logger } from '@vectort/shared';
+import { startPeriodic } from './periodic';
 
 /*
  * Finished job records go `retentionSeconds` after their end, as a TTL index on `finished_at`
@@ -87,26 +88,18 @@ export async function startJobPruning(options: JobPruningOptions): Promise<() =>
     return async () => undefined;
   }
   const intervalMs = options.intervalMs ?? Math.min(600_000, Math.max(1000, (retentionSeconds * 1000) / 4));
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = pruneFinishedJobs({ db, retentionSeconds })
-      .then((pruned) => {
-        if (pruned > 0) logger.info('jobs_pruned', { count: pruned, retention_seconds: retentionSeconds });
-      })
-      .catch((err: unknown) => {
-        logger.warn('job_prune_failed', { error: err instanceof Error ? err.message : String(err) });
-      })
-      .finally(() => {
-        running = null;
-      });
-  };
-  tick();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
+  const stop = startPeriodic(
+    () =>
+      pruneFinishedJobs({ db, retentionSeconds }).then(
+        (pruned) => {
+          if (pruned > 0) logger.info('jobs_pruned', { count: pruned, retention_seconds: retentionSeconds });
+        },
+        (err: unknown) => {
+          logger.warn('job_prune_failed', { error: err instanceof Error ? err.message : String(err) });
+        },
+      ),
+    intervalMs,
+  );
   logger.info('job_pruning_started', { how: 'sweep', retention_seconds: retentionSeconds, interval_ms: intervalMs });
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return stop;
 }

@@ -1,4 +1,5 @@
 import type { GenerationStore, Logger } from '@vectort/shared';
+import { startPeriodic } from './periodic';
 
 export interface ColdIndexRefreshOptions {
   store: GenerationStore;
@@ -15,25 +16,13 @@ export interface ColdIndexRefreshOptions {
  */
 export function startColdIndexRefresh(options: ColdIndexRefreshOptions): () => Promise<void> {
   const { store, logger } = options;
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    running ??= (async () => {
-      const started = performance.now();
-      try {
-        if (await store.refreshColdIndex())
-          logger.info('cold_index_rebuilt', { duration_ms: Math.round(performance.now() - started) });
-      } catch (err) {
-        logger.warn('cold_index_rebuild_failed', { error: err instanceof Error ? err.message : String(err) });
-      } finally {
-        running = null;
-      }
-    })();
-  };
-  tick();
-  const timer = setInterval(tick, options.intervalMs ?? 60_000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic(async () => {
+    const started = performance.now();
+    try {
+      if (await store.refreshColdIndex())
+        logger.info('cold_index_rebuilt', { duration_ms: Math.round(performance.now() - started) });
+    } catch (err) {
+      logger.warn('cold_index_rebuild_failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }, options.intervalMs ?? 60_000);
 }

@@ -18,7 +18,7 @@ export interface UserPlanMirror {
   /** The Redis key of the user's mirrored plan, for a caller that reads it in its own round trip. */
   key(userId: ObjectId): string;
   /** A value read from {@link key}: the plan, or null when absent or not a plan. */
-  parse(raw: string | Buffer | null | undefined): Plan | null;
+  parse(raw: string | null | undefined): Plan | null;
   /** After a plan change (under the user's lock): the new plan, whatever was there. */
   write(userId: ObjectId, plan: Plan): Promise<void>;
   /** After a read from MongoDB: the plan read, unless the mirror already holds one. Never throws. */
@@ -33,10 +33,7 @@ export function createUserPlanMirror(redis: Redis, keyPrefix: string): UserPlanM
   const plans: readonly string[] = PLANS;
   return {
     key,
-    parse(raw) {
-      const value = raw === null || raw === undefined ? null : raw.toString();
-      return value !== null && plans.includes(value) ? (value as Plan) : null;
-    },
+    parse: (raw) => (raw && plans.includes(raw) ? (raw as Plan) : null),
     async write(userId, plan) {
       await redis.set(key(userId), plan, 'EX', USER_PLAN_TTL_SECONDS);
     },
