@@ -98,8 +98,8 @@ export function createGenerationsService(deps: GenerationsServiceDeps): Generati
       await authCheck?.settle(probe.also.slice(1, 1 + authKeys.length));
       await deps.owners.assertOwner(userId, projectId, probe.also[0]);
       deps.hitCeiling?.check(probe.hits);
-      if (probe.entry && probe.copy)
-        return { generationId: probe.copy.view.id, json: withFilesJson(probe.copy, probe.entry.filesJson) };
+      const json = probe.hitJson();
+      if (json) return { generationId: probe.copy!.view.id, json };
       // Off the hot path now: let the caller start what a miss will need meanwhile.
       if (!probe.entry) onColdPath?.(deps.plans?.parse(probe.also[1 + authKeys.length]) ?? null);
       // MongoDB's tier is asked unless the probe's index says it has no entry for the key.

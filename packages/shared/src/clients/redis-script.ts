@@ -10,6 +10,12 @@ export interface RedisScript {
   queue(batch: ChainableCommander, keys: string[], args: (string | number)[]): ChainableCommander;
 }
 
+/** ioredis's Buffer-reply EVALSHA and EVAL: there at run time (every command has one), not in its typings. */
+interface BufferScripting {
+  evalshaBuffer(sha: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+  evalBuffer(lua: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
 export function redisScript(lua: string): RedisScript {
   const sha = createHash('sha1').update(lua).digest('hex');
   return {
@@ -23,10 +29,10 @@ export function redisScript(lua: string): RedisScript {
     },
     async runBuffer(redis, keys, args) {
       try {
-        return await redis.callBuffer('EVALSHA', sha, keys.length, ...keys, ...args);
+        return await (redis as unknown as BufferScripting).evalshaBuffer(sha, keys.length, ...keys, ...args);
       } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return redis.callBuffer('EVAL', lua, keys.length, ...keys, ...args);
+        return (redis as unknown as BufferScripting).evalBuffer(lua, keys.length, ...keys, ...args);
       }
     },
     queue(batch, keys, args) {

@@ -21,7 +21,18 @@ export function redisOptions(role: RedisRole): RedisOptions {
   };
   return role === 'worker'
     ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true }
-    : { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 3000 };
+    : {
+        ...common,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        commandTimeout: 3000,
+        // Commands issued in the same tick (concurrent requests) go out in one socket write: a
+        // cache hit is one Redis round trip, and under load several hits share the write
+        // (`node bench/generation.bench.mjs --only hit`). Each command still gets its own reply
+        // and error. ioredis pipelines `callBuffer` under the wrong command name, so scripts go
+        // through `evalshaBuffer` (redis-script.ts); `call` is pipelined correctly.
+        enableAutoPipelining: true,
+      };
 }
 
 /** An ioredis client for `role`. */

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Db, ObjectId } from 'mongodb';
 import { Collections } from './collections';
 import { insertOnce } from './insert-once';
@@ -80,10 +81,19 @@ export interface Probe {
   coldTier: ColdTierHint;
   /** The entry's whole output, parsed when first read. */
   readonly output: CachedOutput | null;
-  copy: ProjectCopy | null;
+  /** The project's own copy of the entry's output (shared between probes: not to be changed). */
+  copy: Readonly<ProjectCopy> | null;
   also: (string | null)[];
   hits?: HitTally;
+  /** When `entry` and `copy` are both there (a hit): {@link withFilesJson} of them. */
+  hitJson(): [before: string, files: Buffer, after: string] | null;
 }
+
+/**
+ * Most project pointers kept parsed in each process, by their stored text, with their hits'
+ * JSON around the files (about 3 KB each): the most recently read stay.
+ */
+const MAX_PARSED_POINTERS = 2_000;
 
 /** Most hit-made project pointers one user keeps in Redis (the oldest go; MongoDB still has them). */
 export const MAX_COPY_POINTERS_PER_USER = 1000;
@@ -158,8 +168,14 @@ end
 return {count, ttl, cold, unpack(values)}
 `);
 
+/** A pointer's text as parsed, and the JSON a hit on it writes around the files (once asked). */
+interface ParsedPointer {
+  copy: Readonly<ProjectCopy>;
+  aroundFiles?: [before: string, after: string];
+}
+
 /** The view with the output's files: what a cache hit answers. */
-export function withFiles(copy: ProjectCopy, output: CachedOutput): GenerationView {
+export function withFiles(copy: Readonly<ProjectCopy>, output: CachedOutput): GenerationView {
   // A pointer written before edits existed has no lineage: it is a version 1.
   const v1 = { version: 1, parent_id: null, instruction: null, changes: allAdded(output.files) };
   return { ...v1, ...copy.view, files: output.files };
@@ -177,7 +193,7 @@ export interface HotEntry {
  * into its answer without parsing and writing them again. They are parsed only for a pointer
  * older than edits, whose changes list every file.
  */
-export function withFilesJson(copy: ProjectCopy, filesJson: Buffer): [string, Buffer, string] {
+export function withFilesJson(copy: Readonly<ProjectCopy>, filesJson: Buffer): [string, Buffer, string] {
   // withFiles's key order: the version 1 lineage first (the pointer's own values win), files last.
   const v1 = { version: 1, parent_id: null, instruction: null, changes: null as FileChanges | null };
   const stored: Omit<GenerationView, keyof GenerationLineage> & Partial<GenerationView> = copy.view;
@@ -330,6 +346,22 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
 
   const parse = <T>(raw: string | null | undefined): T | null => (raw ? (JSON.parse(raw) as T) : null);
 
+  // Every hit reads its project's pointer, and a pointer's text never changes (a newer
+  // generation writes a new text; it names its source, whose files never change either): each
+  // text is parsed, and its hit's JSON around the files written, once per process. A parse and
+  // a stringify were a twentieth of a hit's CPU time.
+  const parsedPointers = new LRUCache<string, ParsedPointer>({ max: MAX_PARSED_POINTERS });
+  const parsePointer = (raw: Buffer): ParsedPointer => {
+    const text = raw.toString('utf8');
+    let parsed = parsedPointers.get(text);
+    if (!parsed) {
+      const copy = JSON.parse(text) as ProjectCopy;
+      Object.freeze(copy.view);
+      parsedPointers.set(text, (parsed = { copy: Object.freeze(copy) }));
+    }
+    return parsed;
+  };
+
   /** The MongoDB tier's index: cache key → the generation holding its current output. */
   const cacheEntries = db.collection<CacheEntryDocument>(Collections.cacheEntries);
 
@@ -394,15 +426,24 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       const hits: HitTally | undefined = count > 0 ? { count, resetMs } : undefined;
       const [entryRaw, pointer, ...also] = values;
       const entry = entryRaw ? readEntry(entryRaw) : null;
-      const copy = pointer ? (JSON.parse(pointer.toString('utf8')) as ProjectCopy) : null;
+      const parsed = pointer ? parsePointer(pointer) : null;
+      // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
+      const current = entry && parsed?.copy.source_generation_id === entry.meta.source_generation_id ? parsed : null;
       let output: CachedOutput | null | undefined;
       return {
         entry,
         get output() {
           return output === undefined ? (output = entry && outputOfEntry(entry)) : output;
         },
-        // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
-        copy: entry && copy?.source_generation_id === entry.meta.source_generation_id ? copy : null,
+        copy: current?.copy ?? null,
+        hitJson() {
+          if (!entry || !current) return null;
+          if (!current.aroundFiles) {
+            const [before, , after] = withFilesJson(current.copy, entry.filesJson);
+            current.aroundFiles = [before, after];
+          }
+          return [current.aroundFiles[0], entry.filesJson, current.aroundFiles[1]];
+        },
         also: also.map((value) => value?.toString('utf8') ?? null),
         hits,
         coldTier: entry ? 'unknown' : cold === 0 ? 'absent' : cold === 1 ? 'maybe' : 'unknown',
