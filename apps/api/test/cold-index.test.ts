@@ -112,3 +112,34 @@ it('sets seven bits per key from the key itself, and none for a key that is not 
   for (const o of offsets) expect(o).toBeLessThan(2 ** 25);
   expect(coldIndexOffsets('not-a-cache-key')).toBeNull();
 });
+
+it("the probe reads the very bits coldIndexOffsets names (it works them out in Lua from the entry's key)", async () => {
+  // A store of its own (own index key), its index complete and holding exactly one key's bits.
+  const own = createGenerationStore({
+    db: app.db,
+    redis: app.redis,
+    keyPrefix: `${prefix()}-offsets`,
+    ttlSeconds: 3600,
+  });
+  const index = `${prefix()}-offsets:cache-index:cold`;
+  const projectId = new ObjectId(user.projectId);
+  const held = keyOf('offsets held');
+  const offsets = coldIndexOffsets(held)!;
+  const fill = app.redis
+    .multi()
+    .del(index)
+    .setbit(index, 2 ** 25, 1);
+  for (const o of offsets) fill.setbit(index, o, 1);
+  await fill.exec();
+
+  expect((await own.probe(held, projectId)).coldTier).toBe('maybe');
+  for (const other of ['offsets other 1', 'offsets other 2', 'offsets other 3'])
+    expect((await own.probe(keyOf(other), projectId)).coldTier).toBe('absent');
+  // Any one of its bits unset, and the key reads absent.
+  for (const o of offsets) {
+    await app.redis.setbit(index, o, 0);
+    expect((await own.probe(held, projectId)).coldTier).toBe('absent');
+    await app.redis.setbit(index, o, 1);
+  }
+  await app.redis.del(index);
+});

@@ -5,10 +5,13 @@ import type { TokenRevocations } from '../services/token-revocations';
 import type { TokenService } from '../services/token.service';
 import type { UsersService } from '../services/users.service';
 
+const TOKEN = /^[A-Za-z0-9._-]+$/;
+
 function verifyBearer(req: Request, tokens: TokenService, revocations: TokenRevocations): void {
-  const match = req.get('authorization')?.match(/^Bearer ([A-Za-z0-9._-]+)$/);
-  if (!match) throw new UnauthorizedError('Missing or malformed bearer token');
-  const claims = tokens.verifyClaims(match[1]!);
+  const header = req.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7) : '';
+  if (!TOKEN.test(token)) throw new UnauthorizedError('Missing or malformed bearer token');
+  const claims = tokens.verifyClaims(token);
   req.token = claims;
   req.userId = claims.userObjectId;
   req.authCheck = revocations.pending(claims);

@@ -124,9 +124,12 @@ const COLD_INDEX_REBUILD_SECONDS = 24 * 3600;
 /** The rebuild's claim: one worker at a time, taken over if its worker dies. */
 const COLD_INDEX_CLAIM_SECONDS = 600;
 
-/** The index's bit offsets for `key` (a SHA-256 hex cache key); null for any other key. */
+/** Whether `key` is one the index holds: a SHA-256 hex cache key. */
+const isColdIndexKey = (key: string): boolean => /^[0-9a-f]{64}$/.test(key);
+
+/** The index's bit offsets for `key` (a SHA-256 hex cache key); null for any other key. PROBE works them out too. */
 export function coldIndexOffsets(key: string): number[] | null {
-  if (!/^[0-9a-f]{64}$/.test(key)) return null;
+  if (!isColdIndexKey(key)) return null;
   const offsets: number[] = [];
   for (let i = 0; i < COLD_INDEX_PROBES; i++) offsets.push(parseInt(key.slice(i * 7, i * 7 + 7), 16) % COLD_INDEX_BITS);
   return offsets;
@@ -134,12 +137,13 @@ export function coldIndexOffsets(key: string): number[] | null {
 
 /**
  * MGET of the value keys, in one round trip. ARGV[1]: the hit counter's window in ms (0: no
- * counter); ARGV[2]: the index's completeness bit, or 0 when the cold-tier index is not asked;
- * ARGV[3..]: the key's index offsets. KEYS: the counter (when counting), the index (when asked),
- * then the value keys, the hot entry first. When the entry exists and a counter is given, INCR of
- * the counter, whose window starts at its first hit; when it does not and the index is asked and
- * complete, whether every offset's bit is set. Returns {count, ttl, cold (0 absent, 1 maybe,
- * 2 unknown), values...}.
+ * counter); ARGV[2]: the index's completeness bit, or 0 when the cold-tier index is not asked.
+ * KEYS: the counter (when counting), the index (when asked), then the value keys, the hot entry
+ * first (its name ends with the cache key). When the entry exists and a counter is given, INCR
+ * of the counter, whose window starts at its first hit; when it does not and the index is asked
+ * and complete, whether every bit of the key is set: its offsets are worked out here, as
+ * {@link coldIndexOffsets} does, so the request sends none. Returns {count, ttl, cold (0 absent,
+ * 1 maybe, 2 unknown), values...}.
  */
 const PROBE = redisScript(`
 local window = tonumber(ARGV[1])
@@ -160,8 +164,10 @@ if values[1] then
   end
 elseif index and redis.call('GETBIT', index, ARGV[2]) == 1 then
   cold = 0
-  for i = 3, #ARGV do
-    if redis.call('GETBIT', index, ARGV[i]) == 0 then return {count, ttl, cold, unpack(values)} end
+  local hex = string.sub(KEYS[first], -64)
+  for i = 0, ${COLD_INDEX_PROBES - 1} do
+    local offset = tonumber(string.sub(hex, i * 7 + 1, i * 7 + 7), 16) % ${COLD_INDEX_BITS}
+    if redis.call('GETBIT', index, offset) == 0 then return {count, ttl, cold, unpack(values)} end
   end
   cold = 1
 end
@@ -413,12 +419,12 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   return {
     async probe(key, projectId, alsoRead = [], countHit) {
       const keys = [entryKey(key), pointerKey(key, projectId), ...alsoRead];
-      const offsets = coldIndexOffsets(key);
+      const indexed = isColdIndexKey(key);
       // As bytes: a hit copies the entry's files into its answer as they are.
       const reply = (await PROBE.runBuffer(
         redis,
-        [...(countHit ? [countHit.key] : []), ...(offsets ? [coldIndexKey] : []), ...keys],
-        [countHit?.windowMs ?? 0, offsets ? COLD_INDEX_COMPLETE_BIT : 0, ...(offsets ?? [])],
+        [...(countHit ? [countHit.key] : []), ...(indexed ? [coldIndexKey] : []), ...keys],
+        [countHit?.windowMs ?? 0, indexed ? COLD_INDEX_COMPLETE_BIT : 0],
       )) as [number, number, number, ...(Buffer | null)[]];
       const [count, resetMs, cold, ...read] = reply;
       // One value per key read (missing keys come back as nulls).
