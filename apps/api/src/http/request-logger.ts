@@ -22,8 +22,9 @@ const state = (req: Request) => req as unknown as RequestLogState;
 Object.defineProperty(express.request, 'log', {
   configurable: true,
   get(this: RequestLogState) {
+    if (this[CHILD]) return this[CHILD];
     if (!this[ROOT]) throw new Error('req.log read before requestContext attached a logger');
-    return (this[CHILD] ??= this[ROOT].child({ ...this[FIELDS] }));
+    return (this[CHILD] = this[ROOT].child({ ...this[FIELDS] }));
   },
   set(this: RequestLogState, logger: Logger) {
     this[CHILD] = logger;
