@@ -10,31 +10,38 @@ export interface RedisScript {
   queue(batch: ChainableCommander, keys: string[], args: (string | number)[]): ChainableCommander;
 }
 
-/** ioredis's Buffer-reply EVALSHA and EVAL: there at run time (every command has one), not in its typings. */
-interface BufferScripting {
-  evalshaBuffer(sha: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-  evalBuffer(lua: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
-}
+type Scripting = (sha: string, numkeys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * EVALSHA and EVAL by name: the plain ones, or ioredis's Buffer-reply ones (there at run time,
+ * as for every command, but not in its typings).
+ */
+type Commands = Record<'evalsha' | 'eval' | 'evalshaBuffer' | 'evalBuffer', Scripting>;
+const STRINGS = { sha: 'evalsha', whole: 'eval' } as const;
+const BUFFERS = { sha: 'evalshaBuffer', whole: 'evalBuffer' } as const;
+
+const isNoScript = (err: unknown) => err instanceof Error && err.message.startsWith('NOSCRIPT');
 
 export function redisScript(lua: string): RedisScript {
   const sha = createHash('sha1').update(lua).digest('hex');
+  /** EVALSHA, then EVAL once when the server does not know the script (a restart, a flush). */
+  async function runAs(
+    names: typeof STRINGS | typeof BUFFERS,
+    redis: Redis,
+    keys: string[],
+    args: (string | number)[],
+  ) {
+    const commands = redis as unknown as Commands;
+    try {
+      return await commands[names.sha](sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return commands[names.whole](lua, keys.length, ...keys, ...args);
+    }
+  }
   return {
-    async run(redis, keys, args) {
-      try {
-        return await redis.evalsha(sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return redis.eval(lua, keys.length, ...keys, ...args);
-      }
-    },
-    async runBuffer(redis, keys, args) {
-      try {
-        return await (redis as unknown as BufferScripting).evalshaBuffer(sha, keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return (redis as unknown as BufferScripting).evalBuffer(lua, keys.length, ...keys, ...args);
-      }
-    },
+    run: (redis, keys, args) => runAs(STRINGS, redis, keys, args),
+    runBuffer: (redis, keys, args) => runAs(BUFFERS, redis, keys, args),
     queue(batch, keys, args) {
       return batch.eval(lua, keys.length, ...keys, ...args);
     },
