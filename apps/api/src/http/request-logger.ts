@@ -1,48 +1,38 @@
 import express, { type Request } from 'express';
 import { levelEnabled, type Logger } from '@vectort/shared';
+import { requestState, type RequestState } from './request-state';
 
 // `req.log` is made the first time it is read: most requests (cache hits, polls) write nothing
 // but their access line, and a winston child per request (two once authenticated) cost more
 // than writing that line.
 
-const ROOT = Symbol('root logger');
-const FIELDS = Symbol('log fields');
-const CHILD = Symbol('request logger');
-
-interface RequestLogState {
-  [ROOT]?: Logger;
-  [FIELDS]: Record<string, string>;
-  [CHILD]?: Logger;
-}
-
-const state = (req: Request) => req as unknown as RequestLogState;
-
 // Defined once on express's request prototype, not per request: a property defined on each
 // request object cost more than the rest of this file.
 Object.defineProperty(express.request, 'log', {
   configurable: true,
-  get(this: RequestLogState) {
-    if (this[CHILD]) return this[CHILD];
-    if (!this[ROOT]) throw new Error('req.log read before requestContext attached a logger');
-    return (this[CHILD] = this[ROOT].child({ ...this[FIELDS] }));
+  get(this: Request) {
+    const s = requestState(this);
+    if (s.logChild) return s.logChild;
+    if (!s.logRoot) throw new Error('req.log read before requestContext attached a logger');
+    return (s.logChild = s.logRoot.child({ ...s.logFields }));
   },
-  set(this: RequestLogState, logger: Logger) {
-    this[CHILD] = logger;
+  set(this: Request, logger: Logger) {
+    requestState(this).logChild = logger;
   },
 });
 
 /** Gives `req` its `log`: a child of `root` carrying `fields` (and those added later). */
 export function attachRequestLogger(req: Request, root: Logger, fields: Record<string, string>): void {
-  const s = state(req);
-  s[ROOT] = root;
-  s[FIELDS] = fields;
+  const s = requestState(req);
+  s.logRoot = root;
+  s.logFields = fields;
 }
 
 /** Adds `fields` to every later line of the request (`user_id` once authenticated). */
 export function addLogFields(req: Request, fields: Record<string, string>): void {
-  const s = state(req);
-  Object.assign(s[FIELDS], fields);
-  if (s[CHILD]) s[CHILD] = s[CHILD].child(fields);
+  const s = requestState(req);
+  Object.assign(s.logFields, fields);
+  if (s.logChild) s.logChild = s.logChild.child(fields);
 }
 
 /**
@@ -50,8 +40,8 @@ export function addLogFields(req: Request, fields: Record<string, string>): void
  * carry more), else straight through the root logger with the same fields.
  */
 export function logForRequest(req: Request, level: string, message: string, meta: Record<string, unknown>): void {
-  const s = state(req);
-  const root = s[ROOT];
-  if (s[CHILD]) s[CHILD].log(level, message, meta);
-  else if (root && levelEnabled(root, level)) root.log(level, message, { ...s[FIELDS], ...meta });
+  const s: RequestState = requestState(req);
+  const root = s.logRoot;
+  if (s.logChild) s.logChild.log(level, message, meta);
+  else if (root && levelEnabled(root, level)) root.log(level, message, { ...s.logFields, ...meta });
 }
