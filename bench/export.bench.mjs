@@ -83,7 +83,7 @@ if (args.child) {
 // ---------------------------------------------------------------- the parent (measures)
 const { startServices } = await import('../scripts/services.mjs');
 const { buildTs } = await import('../scripts/lib/proc.mjs');
-const { benchUser, fmt, freePort, json, median, startProcess, withDatabase } = await import('./lib.mjs');
+const { benchEnv, benchUser, fmt, freePort, json, median, startProcess } = await import('./lib.mjs');
 const { storeName } = await import('./round-trips.mjs');
 const { MongoClient, ObjectId } = await import('mongodb');
 
@@ -180,16 +180,10 @@ const services = await startServices({ log });
 await buildTs();
 const prefix = `benchexp${Date.now()}`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vectort-export-bench-'));
-const env = {
-  ...services.env,
-  NODE_ENV: 'test',
-  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
-  REDIS_KEY_PREFIX: prefix,
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+const env = benchEnv(services.env, prefix, {
   LLM_PROVIDER: 'offline',
   LOG_LEVEL: 'warn',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+});
 const apiPort = await freePort();
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const procs = [];

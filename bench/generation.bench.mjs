@@ -28,7 +28,7 @@ import {
   median,
   percentile,
   startProcess,
-  withDatabase,
+  benchEnv,
 } from './lib.mjs';
 import { idleRate, perOperation, reportRoundTrips, storeName } from './round-trips.mjs';
 import { createTracer } from './trace-commands.mjs';
@@ -56,12 +56,7 @@ const services = await startServices({ log });
 await buildTs();
 const prefix = `bench${Date.now()}`;
 const [apiPort, barePort, workerPort] = [await freePort(), await freePort(), await freePort()];
-const env = {
-  ...services.env,
-  NODE_ENV: 'test',
-  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
-  REDIS_KEY_PREFIX: prefix,
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+const env = benchEnv(services.env, prefix, {
   LLM_PROVIDER: 'offline',
   // The 0 ms LLM: no pause between live-output chunks.
   OFFLINE_STREAM_CHUNK_MS: '0',
@@ -70,8 +65,7 @@ const env = {
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   // The hit ceiling still counts every hit in the probe; set out of reach so the runs get no 429s.
   RATE_LIMIT_HITS_PER_MINUTE: '10000000',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+});
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const procs = [];
 let worker;

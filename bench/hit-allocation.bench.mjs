@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { REPO_ROOT, buildTs } from '../scripts/lib/proc.mjs';
-import { benchUser, fmt, freePort, json, load, median, startProcess, withDatabase } from './lib.mjs';
+import { benchEnv, benchUser, fmt, freePort, json, load, median, startProcess } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,18 +28,12 @@ const services = await startServices({ log });
 await buildTs();
 const prefix = `alloc${Date.now()}`;
 const [apiPort, barePort, workerPort] = [await freePort(), await freePort(), await freePort()];
-const env = {
-  ...services.env,
-  NODE_ENV: 'test',
-  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
-  REDIS_KEY_PREFIX: prefix,
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+const env = benchEnv(services.env, prefix, {
   LLM_PROVIDER: 'offline',
   // info, as deployed: the access line is part of what a hit allocates.
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   RATE_LIMIT_HITS_PER_MINUTE: '10000000',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+});
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const procs = [];
 

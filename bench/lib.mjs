@@ -51,6 +51,22 @@ export async function startProcess(script, env, ready, { nodeArgs = [], logName 
 }
 
 /**
+ * What every bench gives the API and worker: the local services, a database and Redis key prefix
+ * named `name` (so runs never share state), a fixed JWT secret, and `overrides` on top.
+ */
+export function benchEnv(servicesEnv, name, overrides = {}) {
+  return {
+    ...servicesEnv,
+    NODE_ENV: 'test',
+    MONGO_URL: withDatabase(servicesEnv.MONGO_URL, name),
+    REDIS_KEY_PREFIX: name,
+    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...overrides,
+  };
+}
+
+/**
  * `mongoUrl` with its database swapped for `name`, options and hosts kept: works for
  * `mongodb://h1:1,h2:2/db?replicaSet=rs`, `mongodb+srv://user:pw@cluster/?retryWrites=true` and a
  * URL without a path, which a plain `URL` cannot all parse.

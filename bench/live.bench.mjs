@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
-import { benchUser, fmt, freePort, json, load, median, percentile, startProcess, withDatabase } from './lib.mjs';
+import { benchEnv, benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
 import { readRoundTrips, storeName } from './round-trips.mjs';
 
 const { values: args } = parseArgs({
@@ -163,12 +163,7 @@ await buildTs();
 await new Promise((r) => fakeModel.listen(0, '127.0.0.1', r));
 const prefix = `benchlive${Date.now()}`;
 const [apiPort, otherApiPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-const env = {
-  ...services.env,
-  NODE_ENV: 'test',
-  MONGO_URL: withDatabase(services.env.MONGO_URL, prefix),
-  REDIS_KEY_PREFIX: prefix,
-  JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+const env = benchEnv(services.env, prefix, {
   LLM_PROVIDER: 'openai',
   OPENAI_API_KEY: 'bench-key',
   OPENAI_BASE_URL: `http://127.0.0.1:${fakeModel.address().port}/v1`,
@@ -178,8 +173,7 @@ const env = {
   WORKER_CONCURRENCY: args.jobs,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   ADMIN_EMAILS: 'bench-admin@example.com',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+});
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 const procs = [];
 /** An API replica, as `{ url, child, stop }`. */

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { MongoClient, ObjectId } from 'mongodb';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
-import { benchUser, fmt, freePort, json, median, percentile, startProcess, withDatabase } from './lib.mjs';
+import { benchEnv, benchUser, fmt, freePort, json, median, percentile, startProcess } from './lib.mjs';
 import { storeName } from './round-trips.mjs';
 
 const { values: args } = parseArgs({
@@ -40,23 +40,17 @@ const PASSWORD = 'bench-password';
 async function startStack(services, label) {
   const name = `${prefix}${label}`;
   const [apiPort, workerPort] = [await freePort(), await freePort()];
-  const env = {
-    ...services.env,
-    NODE_ENV: 'test',
-    MONGO_URL: withDatabase(services.env.MONGO_URL, name),
-    REDIS_KEY_PREFIX: name,
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-1',
+  const env = benchEnv(services.env, name, {
     LLM_PROVIDER: 'offline',
     OFFLINE_STREAM_CHUNK_MS: '0',
     // The burst registers its users through the API.
     RATE_LIMIT_REGISTER_PER_HOUR: '100000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // To compare the write bound with another (`MONGO_MAX_CONCURRENT_WRITES=1000 npm run bench:store`).
     ...(process.env.MONGO_MAX_CONCURRENT_WRITES
       ? { MONGO_MAX_CONCURRENT_WRITES: process.env.MONGO_MAX_CONCURRENT_WRITES }
       : {}),
-  };
+  });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await startProcess(
     'apps/api/dist/main.js',
