@@ -1,6 +1,6 @@
 import express, { type Request } from 'express';
 import { levelEnabled, type Logger } from '@vectort/shared';
-import { requestState, type RequestState } from './request-state';
+import { requestState } from './request-state';
 
 // `req.log` is made the first time it is read: most requests (cache hits, polls) write nothing
 // but their access line, and a winston child per request (two once authenticated) cost more
@@ -40,7 +40,7 @@ export function addLogFields(req: Request, fields: Record<string, string>): void
  * carry more), else straight through the root logger with the same fields.
  */
 export function logForRequest(req: Request, level: string, message: string, meta: Record<string, unknown>): void {
-  const s: RequestState = requestState(req);
+  const s = requestState(req);
   const root = s.logRoot;
   if (s.logChild) s.logChild.log(level, message, meta);
   else if (root && levelEnabled(root, level)) root.log(level, message, { ...s.logFields, ...meta });
