@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: processes, HTTP helpers, load runs and statistics.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -99,6 +100,83 @@ export function load({ url, method = 'GET', headers, body, seconds = 5, connecti
   });
 }
 
+/**
+ * `rate` requests a second for `seconds`, spread evenly (each sent on its millisecond, over
+ * keep-alive connections, up to `maxSockets` at once), timed from send to the body's end with
+ * sub-millisecond resolution. The fixed-rate latency runs use this rather than autocannon's
+ * `overallRate`: that is a quota per connection and second, sent back to back at the start of
+ * each second (20 connections at 1,000 req/s: a flat-out burst of 1,000 for about a quarter of a
+ * second, then nothing), and its coordinated-omission correction takes 1 ms for the interval
+ * (`Math.ceil(1 / rate)` of a rate per second), so each response of d ms is recorded d times.
+ * The result has autocannon's shape for the fields the benches read.
+ */
+export async function loadPaced({ url, method = 'GET', headers = {}, body, rate, seconds = 5, maxSockets = 64 }) {
+  const target = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const payload = body === undefined ? undefined : Buffer.from(body);
+  const requestHeaders = payload ? { ...headers, 'content-length': payload.length } : headers;
+  const total = Math.round(rate * seconds);
+  const latencies = [];
+  let sent = 0;
+  let ended = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let lateMs = 0;
+  const started = performance.now();
+  await new Promise((resolve) => {
+    const settle = () => {
+      if (++ended === total) resolve();
+    };
+    const fire = () => {
+      const at = performance.now();
+      const req = http.request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method,
+          headers: requestHeaders,
+        },
+        (res) => {
+          if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+          res.on('data', () => {});
+          res.on('end', () => {
+            latencies.push(performance.now() - at);
+            settle();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        settle();
+      });
+      req.end(payload);
+    };
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - started) * rate) / 1000) + 1);
+      // How far behind its schedule the generator itself fell (the machine is shared).
+      if (due - sent > 1) lateMs = Math.max(lateMs, ((due - sent - 1) * 1000) / rate);
+      while (sent < due) {
+        sent++;
+        fire();
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return {
+    requests: { total: latencies.length, average: latencies.length / elapsed },
+    latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+    non2xx,
+    errors,
+    scheduleLagMs: lateMs,
+  };
+}
+
 const CLOCK_TICKS = 100; // USER_HZ: what /proc/<pid>/stat counts in on Linux
 
 /** User + system CPU seconds `pid` has used so far (Linux /proc), to charge a load run. */
@@ -109,10 +187,13 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** {@link load} with the CPU time `pid` spent on it, in microseconds per answered request. */
+/**
+ * {@link load} (or {@link loadPaced} when `options.rate` is set) with the CPU time `pid` spent
+ * on it, in microseconds per answered request.
+ */
 export async function loadCharged(pid, options) {
   const before = cpuSeconds(pid);
-  const result = await load(options);
+  const result = await (options.rate ? loadPaced(options) : load(options));
   const cpu = cpuSeconds(pid) - before;
   return { ...result, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, result.requests.total) };
 }
