@@ -13,7 +13,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
 import { buildTs } from '../scripts/lib/proc.mjs';
-import { benchEnv, benchUser, fmt, freePort, json, load, median, percentile, startProcess } from './lib.mjs';
+import { benchEnv, benchUser, fmt, freePort, json, loadPaced, median, percentile, startProcess } from './lib.mjs';
 import { readRoundTrips, storeName } from './round-trips.mjs';
 
 const { values: args } = parseArgs({
@@ -232,11 +232,10 @@ try {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(hitBody),
-    // A fixed number of hits, so both replicas do the same other work even when the machine is busy.
-    amount: 300 * Number(args.seconds),
-    overallRate: 300,
-    // Enough connections that the fixed rate holds while the API answers slowly under load.
-    connections: 50,
+    // A fixed number of hits spread evenly over the window (lib.mjs, loadPaced: autocannon's
+    // rate sends each second's quota in one burst), so both replicas do the same other work.
+    rate: 300,
+    seconds: Number(args.seconds),
   });
   // About 10 tokens a chunk, 10 chunks a second per generation; the worker sends them on as a
   // file event per 200 ms, plus progress.
@@ -250,13 +249,13 @@ try {
     const trips0 = await readRoundTrips(`${api.url}/api/metrics`);
     const cpu0 = cpuTimes(api.child.pid);
     const t0 = performance.now();
-    const result = await load(hitOpts(api));
+    const result = await loadPaced(hitOpts(api));
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpuTimes(api.child.pid);
     const system = cpu1.system - cpu0.system;
     const cpu = cpu1.user - cpu0.user + system;
     const trips = await readRoundTrips(`${api.url}/api/metrics`);
-    if (result.non2xx) throw new Error(`${result.non2xx} non-2xx hits`);
+    if (result.non2xx || result.errors) throw new Error(`${result.non2xx} non-2xx hits, ${result.errors} errors`);
     return { cpu, system, seconds, hits: result.requests.total, redis: trips.redis - trips0.redis };
   };
   const window = async (label, streamed) => {
@@ -327,6 +326,12 @@ try {
       1,
     )} more Redis round trips a second; ` +
       `each stream got ${perStream(med((w) => w.reads))} reads and ${perStream(med((w) => w.bytes))} bytes a second`,
+  );
+  // The share depends on what the baseline's hits cost; the streams' own cost does not.
+  console.log(
+    `  in absolute terms: ${fmt((1000 * med((w) => w.some.cpu - w.none.cpu)) / seconds, 1)} ms of API CPU a second, ` +
+      `${fmt((1e6 * med((w) => w.some.cpu - w.none.cpu)) / med((w) => w.reads), 0)} µs per chunk the clients read; ` +
+      `the baseline ${fmt((1e6 * med((w) => w.none.cpu)) / med((w) => w.none.hits), 0)} µs of API CPU per hit`,
   );
   // On loopback the kernel runs the receiving side's TCP work in the writer's system call, so
   // the socket writes' system time is charged to the API here.
