@@ -129,6 +129,14 @@ export async function loadPaced({ url, method = 'GET', headers = {}, body, rate,
     };
     const fire = () => {
       const at = performance.now();
+      // Each request settles once: answered, or failed (before or during its answer).
+      let settled = false;
+      const failed = () => {
+        if (settled) return;
+        settled = true;
+        errors++;
+        settle();
+      };
       const req = http.request(
         {
           agent,
@@ -141,16 +149,17 @@ export async function loadPaced({ url, method = 'GET', headers = {}, body, rate,
         (res) => {
           if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
           res.on('data', () => {});
+          res.on('error', failed);
+          res.on('aborted', failed);
           res.on('end', () => {
+            if (settled) return;
+            settled = true;
             latencies.push(performance.now() - at);
             settle();
           });
         },
       );
-      req.on('error', () => {
-        errors++;
-        settle();
-      });
+      req.on('error', failed);
       req.end(payload);
     };
     const tick = () => {
