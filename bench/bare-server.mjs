@@ -4,8 +4,11 @@
 //    round trip fetching the stored ~5 KB body, and one access line through the project's logger
 //    (winston, JSON, at info). No auth, no headers, no validation: what is left between the hit
 //    and this route is the contract's own work.
+// With SERVER_CLASSES=1 the server is the API's own (`createExpressServer`: requests and responses
+// born with express's prototypes) instead of `app.listen`'s: the same routes, the stricter baseline.
 import express from 'express';
 import { Redis } from 'ioredis';
+import { createExpressServer } from '../apps/api/dist/http/express-server.js';
 import { createLogger } from '../packages/shared/dist/index.js';
 
 const body = {
@@ -39,5 +42,9 @@ if (redis) {
     res.type('application/json').send(stored);
   });
 }
-const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write('ready\n'));
+const ready = () => process.stdout.write('ready\n');
+const server =
+  process.env.SERVER_CLASSES === '1'
+    ? createExpressServer(app).listen(Number(process.env.PORT), '127.0.0.1', ready)
+    : app.listen(Number(process.env.PORT), '127.0.0.1', ready);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

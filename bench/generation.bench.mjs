@@ -55,7 +55,12 @@ const log = (m) => process.stderr.write(`[bench] ${m}\n`);
 const services = await startServices({ log });
 await buildTs();
 const prefix = `bench${Date.now()}`;
-const [apiPort, barePort, workerPort] = [await freePort(), await freePort(), await freePort()];
+const [apiPort, barePort, workerPort, classesPort] = [
+  await freePort(),
+  await freePort(),
+  await freePort(),
+  await freePort(),
+];
 const env = benchEnv(services.env, prefix, {
   LLM_PROVIDER: 'offline',
   // The 0 ms LLM: no pause between live-output chunks.
@@ -112,6 +117,15 @@ try {
     ),
   );
   const bareServer = procs[0];
+  // The bare route again on the API's own server (SERVER_CLASSES, bare-server.mjs), in a process
+  // of its own so that neither kind of request object slows the other's code.
+  const classesServer = await startProcess(
+    'bench/bare-server.mjs',
+    { PORT: String(classesPort), SERVER_CLASSES: '1' },
+    async () => (await fetch(`http://127.0.0.1:${classesPort}/bare`, { method: 'POST' })).ok,
+    { logName: 'bench-bare-server-classes' },
+  );
+  procs.push(classesServer);
   const api = await startProcess(
     'apps/api/dist/main.js',
     { ...env, ...tracer.env('api'), PORT: String(apiPort) },
@@ -171,8 +185,10 @@ try {
     seconds,
   };
   const floorOpts = { ...bareOpts, url: `http://127.0.0.1:${barePort}/floor` };
+  const classesOpts = { ...bareOpts, url: `http://127.0.0.1:${classesPort}/bare` };
   if (!countsOnly) {
     await load({ ...bareOpts, seconds: 2 });
+    await load({ ...classesOpts, seconds: 2 });
     await load({ ...floorOpts, seconds: 2 });
     await load({ ...hitOpts, seconds: 2 });
   }
@@ -180,10 +196,16 @@ try {
   for (let i = 0; i < pairs; i++) {
     const bare = await loadCharged(bareServer.child.pid, bareOpts);
     const floor = await loadCharged(bareServer.child.pid, floorOpts);
+    const classes = await loadCharged(classesServer.child.pid, classesOpts);
     const hit = await loadCharged(api.child.pid, hitOpts);
-    if (hit.non2xx || bare.non2xx || floor.non2xx)
-      throw new Error(`non-2xx answers: hit ${hit.non2xx}, bare ${bare.non2xx}, floor ${floor.non2xx}`);
+    if (hit.non2xx || bare.non2xx || floor.non2xx || classes.non2xx)
+      throw new Error(
+        `non-2xx answers: hit ${hit.non2xx}, bare ${bare.non2xx}, floor ${floor.non2xx}, classes ${classes.non2xx}`,
+      );
     rows.push({
+      classes: classes.requests.average,
+      classesCpu: classes.cpuUsPerRequest,
+      hitOfClasses: hit.requests.average / classes.requests.average,
       floor: floor.requests.average,
       floorRatio: floor.requests.average / bare.requests.average,
       hitOfFloor: hit.requests.average / floor.requests.average,
@@ -199,6 +221,7 @@ try {
     log(
       `pair ${i + 1}: bare ${fmt(bare.requests.average, 0)} req/s (${fmt(bare.cpuUsPerRequest, 0)} µs CPU each), ` +
         `floor ${fmt(floor.requests.average, 0)} req/s (${fmt(floor.cpuUsPerRequest, 0)} µs), ` +
+        `bare on the API's server ${fmt(classes.requests.average, 0)} req/s (${fmt(classes.cpuUsPerRequest, 0)} µs), ` +
         `hit ${fmt(hit.requests.average, 0)} req/s (${fmt(hit.cpuUsPerRequest, 0)} µs CPU each)`,
     );
   }
@@ -351,6 +374,10 @@ function reportHits(rows, fixed, bareFixed) {
   console.log(
     `floor route:   median ${fmt(median(rows.map((r) => r.floor)), 0)} req/s (bare route + 1 Redis GET + 1 access line) -> ratio ${fmt(median(rows.map((r) => r.floorRatio)))} of bare; ` +
       `the hit is ${fmt(median(rows.map((r) => r.hitOfFloor)))} of the floor`,
+  );
+  console.log(
+    `same server:   the bare route on the API's server (createExpressServer) ${fmt(median(rows.map((r) => r.classes)), 0)} req/s, ` +
+      `${fmt(median(rows.map((r) => r.classesCpu)), 0)} µs CPU each -> the hit is ${fmt(median(rows.map((r) => r.hitOfClasses)))} of it`,
   );
   console.log(
     `cache hit:     p50 ${fmt(median(rows.map((r) => r.hitP50)))} ms, p99 ${fmt(median(rows.map((r) => r.hitP99)))} ms flat out`,

@@ -18,6 +18,7 @@ import {
   type Mongo,
 } from '@vectort/shared';
 import { createApp } from '../../apps/api/src/app';
+import { createExpressServer } from '../../apps/api/src/http/express-server';
 import { createJobWatcher } from '../../apps/api/src/services/job-watcher';
 import { mongoUrlWithDb, serviceEnv, uniqueName } from './services';
 import { LogCapture } from './log-capture';
@@ -71,7 +72,8 @@ export async function startTestApp(label: string, env: Record<string, string> = 
     watcher,
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    // The server main.ts builds, so these tests run the request objects production runs.
+    const s = createExpressServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
 

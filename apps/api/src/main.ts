@@ -16,6 +16,7 @@ import {
   waitForRedis,
 } from '@vectort/shared';
 import { createApp } from './app';
+import { createExpressServer } from './http/express-server';
 import { createJobWatcher } from './services/job-watcher';
 
 async function main(): Promise<void> {
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
   const queues = createQueues(queueRedis, config.redisKeyPrefix);
 
   const app = createApp({ config, logger, db: mongo.db, redis, s3, metrics, queues, watcher, errorReporter });
-  const server: Server = app.listen(config.port, () => logger.info('api_listening', { port: config.port }));
+  const server: Server = createExpressServer(app).listen(config.port, () =>
+    logger.info('api_listening', { port: config.port }),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
