@@ -16,6 +16,8 @@ import { registerUser, type TestUser } from '../../../test/support/users';
 let stack: TestApp;
 let user: TestUser;
 let app: express.Express;
+let revocations: ReturnType<typeof createTokenRevocations>;
+let tokens: ReturnType<typeof createTokenService>;
 const lines: string[] = [];
 
 beforeAll(async () => {
@@ -24,14 +26,15 @@ beforeAll(async () => {
   const sink = new PassThrough();
   sink.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').trim().split('\n')));
   const logger = createLogger({ service: 'api', level: 'info', stream: sink });
-  const revocations = createTokenRevocations({
+  revocations = createTokenRevocations({
     db: stack.db,
     redis: stack.redis,
     keyPrefix: stack.config.redisKeyPrefix,
     ttlSeconds: stack.config.jwt.ttlSeconds,
     lock: createUserDocumentLock(stack.redis, stack.config.redisKeyPrefix),
   });
-  const auth = authenticate(createTokenService(stack.config.jwt), revocations);
+  tokens = createTokenService(stack.config.jwt);
+  const auth = authenticate(tokens, revocations);
   app = express();
   app.use(requestContext(logger));
   app.get('/forgets', recordRoute, auth, (_req, res) => void res.json({ answered: true }));
@@ -78,4 +81,18 @@ it('keeps request fields per request: ids and users do not leak between concurre
     expect(res.headers['x-request-id']).toBe(`req-${i}`);
     expect(res.body.user_id).toBe((i % 2 ? other : user).id);
   });
+});
+
+it("makes each request's check with the accessors of one shared prototype, none of its own", () => {
+  // An object literal with getters would get a hidden class of its own per request, made in the
+  // old generation (token-revocations.ts, PendingCheck): the hit path's GC cost.
+  const claims = tokens.verifyClaims(user.token);
+  const [a, b] = [revocations.pending(claims), revocations.pending(claims)];
+  for (const name of ['keys', 'settled']) {
+    expect(Object.getOwnPropertyDescriptor(a, name)).toBeUndefined();
+    expect(typeof Object.getOwnPropertyDescriptor(Object.getPrototypeOf(a), name)?.get).toBe('function');
+  }
+  expect(Object.getPrototypeOf(a)).toBe(Object.getPrototypeOf(b));
+  expect(a.keys).toHaveLength(2);
+  expect(a.settled).toBe(false);
 });

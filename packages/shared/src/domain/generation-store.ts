@@ -239,6 +239,42 @@ const outputOfEntry = (entry: HotEntry): CachedOutput => ({
 });
 
 /**
+ * What a probe found. A class rather than an object literal with a getter: a literal with
+ * accessors gets a hidden class of its own each time it is made, made in V8's old generation,
+ * and that kept each hit's young objects alive through young-generation collections (the
+ * finding written at token-revocations.ts's PendingCheck).
+ */
+class ProbeResult implements Probe {
+  readonly copy: Readonly<ProjectCopy> | null;
+  private parsedOutput: CachedOutput | null | undefined;
+
+  constructor(
+    readonly entry: HotEntry | null,
+    private readonly current: ParsedPointer | null,
+    readonly also: (string | null)[],
+    readonly hits: HitTally | undefined,
+    readonly coldTier: ColdTierHint,
+  ) {
+    this.copy = current?.copy ?? null;
+  }
+
+  get output(): CachedOutput | null {
+    if (this.parsedOutput === undefined) this.parsedOutput = this.entry && outputOfEntry(this.entry);
+    return this.parsedOutput;
+  }
+
+  hitJson(): [before: string, files: Buffer, after: string] | null {
+    const { entry, current } = this;
+    if (!entry || !current) return null;
+    if (!current.aroundFiles) {
+      const [before, , after] = withFilesJson(current.copy, entry.filesJson);
+      current.aroundFiles = [before, after];
+    }
+    return [current.aroundFiles[0], entry.filesJson, current.aroundFiles[1]];
+  }
+}
+
+/**
  * Generations and the two-tier cache in front of them: Redis holds hot entries with a TTL,
  * MongoDB every generation (indexed by cache key). An entry holds output only; which project
  * owns which generation of it is a per-project pointer, so nothing of one user reaches another.
@@ -435,25 +471,14 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       const parsed = pointer ? parsePointer(pointer) : null;
       // After a force_regenerate elsewhere the entry holds newer output than this project's copy.
       const current = entry && parsed?.copy.source_generation_id === entry.meta.source_generation_id ? parsed : null;
-      let output: CachedOutput | null | undefined;
-      return {
+      const coldTier: ColdTierHint = entry ? 'unknown' : cold === 0 ? 'absent' : cold === 1 ? 'maybe' : 'unknown';
+      return new ProbeResult(
         entry,
-        get output() {
-          return output === undefined ? (output = entry && outputOfEntry(entry)) : output;
-        },
-        copy: current?.copy ?? null,
-        hitJson() {
-          if (!entry || !current) return null;
-          if (!current.aroundFiles) {
-            const [before, , after] = withFilesJson(current.copy, entry.filesJson);
-            current.aroundFiles = [before, after];
-          }
-          return [current.aroundFiles[0], entry.filesJson, current.aroundFiles[1]];
-        },
-        also: also.map((value) => value?.toString('utf8') ?? null),
+        current,
+        also.map((value) => value?.toString('utf8') ?? null),
         hits,
-        coldTier: entry ? 'unknown' : cold === 0 ? 'absent' : cold === 1 ? 'maybe' : 'unknown',
-      };
+        coldTier,
+      );
     },
 
     async refreshColdIndex() {
