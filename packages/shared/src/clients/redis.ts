@@ -32,7 +32,7 @@ export function redisOptions(role: RedisRole): RedisOptions {
         // kept the batch's commands and the requests awaiting them alive through young-generation
         // collections. With it, a cache hit at 1,000 req/s promoted ~770 KB per scavenge (pauses
         // 2.8 ms, a full collection every few seconds; p99 4-16 ms per window); without it 4 KB
-        // (1.1 ms; p99 2.3-2.5 ms), for ~5 % more CPU per hit flat out (`--trace-gc-nvp`,
+        // (1.1 ms; p99 2.3-2.5 ms), for ~10 % more CPU per hit flat out (`--trace-gc-nvp`,
         // `node bench/generation.bench.mjs --only hit`, 2026-12-03). Round-trip counts are the same.
         enableAutoPipelining: false,
       };
